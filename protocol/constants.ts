@@ -1,0 +1,79 @@
+/**
+ * Numbers and names fixed by `protocol/PROTOCOL.md`. The GDScript side keeps a
+ * copy in `godot-addon/addons/websocket_server/protocol.gd`; the fixture tests
+ * keep the two honest.
+ */
+
+/** Version of PROTOCOL.md that this code speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** Bytes in a frame's little-endian length prefix. */
+export const LENGTH_PREFIX_BYTES = 4;
+
+/** Largest frame body either side accepts; anything larger is a broken stream. */
+export const MAX_FRAME_LENGTH = 256 * 1024 * 1024;
+
+/** Opcodes of host → sidecar commands (1–63). */
+export const Command = {
+  START: 1,
+  STOP: 2,
+  SEND_TEXT: 3,
+  SEND_BINARY: 4,
+  BROADCAST_TEXT: 5,
+  BROADCAST_BINARY: 6,
+  JOIN_ROOM: 7,
+  LEAVE_ROOM: 8,
+  ROOM_TEXT: 9,
+  ROOM_BINARY: 10,
+  DISCONNECT: 11,
+  ACCEPT: 12,
+  REJECT: 13,
+  PING: 14,
+  GET_STATS: 15,
+} as const;
+
+/** Opcodes of sidecar → host events (64–127). */
+export const Event = {
+  HELLO: 64,
+  LISTENING: 65,
+  START_FAILED: 66,
+  STOPPED: 67,
+  CONNECTION_REQUEST: 68,
+  CLIENT_CONNECTED: 69,
+  TEXT: 70,
+  BINARY: 71,
+  CLIENT_DISCONNECTED: 72,
+  ERROR: 73,
+  PONG: 74,
+  STATS: 75,
+} as const;
+
+export type CommandOp = (typeof Command)[keyof typeof Command];
+export type EventOp = (typeof Event)[keyof typeof Event];
+
+/** Stable codes carried by `start_failed` and `error` events. */
+export const ErrorCode = {
+  ADDRESS_IN_USE: 'address_in_use',
+  PERMISSION_DENIED: 'permission_denied',
+  ADDRESS_NOT_AVAILABLE: 'address_not_available',
+  TLS_FILE_UNREADABLE: 'tls_file_unreadable',
+  TLS_INVALID: 'tls_invalid',
+  INVALID_OPTION: 'invalid_option',
+  PROTOCOL_MISMATCH: 'protocol_mismatch',
+  ALREADY_LISTENING: 'already_listening',
+  MALFORMED_COMMAND: 'malformed_command',
+  UNKNOWN_COMMAND: 'unknown_command',
+  UNKNOWN_CLIENT: 'unknown_client',
+  UNKNOWN_REQUEST: 'unknown_request',
+  INVALID_ARGUMENT: 'invalid_argument',
+  NOT_LISTENING: 'not_listening',
+  OUTBOUND_OVERFLOW: 'outbound_overflow',
+  CLIENT_PROTOCOL_ERROR: 'client_protocol_error',
+  HEARTBEAT_TIMEOUT: 'heartbeat_timeout',
+  REJECTED_CONNECTION: 'rejected_connection',
+} as const;
+
+export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Optional features a sidecar announces in `hello`. */
+export const CAPABILITIES = ['tls', 'permessage-deflate', 'auth', 'rooms', 'stats'] as const;

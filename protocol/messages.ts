@@ -1,0 +1,114 @@
+/**
+ * Types of every command and event in `protocol/PROTOCOL.md`, as tuples in
+ * wire order. `decodeCommand`/`decodeEvent` in `protocol/messages-check.ts`
+ * turn an untrusted decoded value into one of these or explain why not.
+ */
+import type { Command, Event } from './constants.js';
+
+type C = typeof Command;
+type E = typeof Event;
+
+/** Start options, all optional on the wire; defaults live in `sidecar/options.ts`. */
+export interface StartOptions {
+  port?: number;
+  host?: string;
+  path?: string;
+  max_message_size?: number;
+  max_clients?: number;
+  handshake_timeout_ms?: number;
+  heartbeat_interval_ms?: number;
+  heartbeat_timeout_ms?: number;
+  subprotocols?: string[];
+  response_headers?: Record<string, string>;
+  allowed_origins?: string[];
+  permessage_deflate?: boolean;
+  tls_cert_path?: string;
+  tls_key_path?: string;
+  auth?: boolean;
+  auth_timeout_ms?: number;
+  max_outbound_buffer?: number;
+}
+
+export type StartCommand = [C['START'], protocolVersion: number, options: StartOptions];
+export type StopCommand = [C['STOP']];
+export type SendTextCommand = [C['SEND_TEXT'], clientId: number, text: string];
+export type SendBinaryCommand = [C['SEND_BINARY'], clientId: number, data: Uint8Array];
+export type BroadcastTextCommand = [C['BROADCAST_TEXT'], text: string, exclude: number];
+export type BroadcastBinaryCommand = [C['BROADCAST_BINARY'], data: Uint8Array, exclude: number];
+export type JoinRoomCommand = [C['JOIN_ROOM'], clientId: number, room: string];
+export type LeaveRoomCommand = [C['LEAVE_ROOM'], clientId: number, room: string];
+export type RoomTextCommand = [C['ROOM_TEXT'], room: string, text: string, exclude: number];
+export type RoomBinaryCommand = [C['ROOM_BINARY'], room: string, data: Uint8Array, exclude: number];
+export type DisconnectCommand = [C['DISCONNECT'], clientId: number, code: number, reason: string];
+export type AcceptCommand = [C['ACCEPT'], requestId: number, subprotocol: string];
+export type RejectCommand = [C['REJECT'], requestId: number, httpStatus: number, reason: string];
+export type PingCommand = [C['PING'], token: number];
+export type GetStatsCommand = [C['GET_STATS'], token: number];
+
+export type AnyCommand =
+  | StartCommand
+  | StopCommand
+  | SendTextCommand
+  | SendBinaryCommand
+  | BroadcastTextCommand
+  | BroadcastBinaryCommand
+  | JoinRoomCommand
+  | LeaveRoomCommand
+  | RoomTextCommand
+  | RoomBinaryCommand
+  | DisconnectCommand
+  | AcceptCommand
+  | RejectCommand
+  | PingCommand
+  | GetStatsCommand;
+
+/** What the sidecar learned about a client from its upgrade request. */
+export interface ClientInfo {
+  address: string;
+  port: number;
+  path: string;
+  query: string;
+  headers: Record<string, string>;
+  subprotocol: string;
+}
+
+/** Counters reported by `stats`. */
+export interface Stats {
+  clients: number;
+  rooms: number;
+  pending_requests: number;
+  messages_in: number;
+  messages_out: number;
+  bytes_in: number;
+  bytes_out: number;
+  rss: number;
+  uptime_ms: number;
+  paused: boolean;
+}
+
+export type HelloEvent = [E['HELLO'], protocolVersion: number, sidecarVersion: string, capabilities: string[]];
+export type ListeningEvent = [E['LISTENING'], port: number, host: string, tls: boolean];
+export type StartFailedEvent = [E['START_FAILED'], code: string, message: string];
+export type StoppedEvent = [E['STOPPED']];
+export type ConnectionRequestEvent = [E['CONNECTION_REQUEST'], requestId: number, info: Omit<ClientInfo, 'subprotocol'>];
+export type ClientConnectedEvent = [E['CLIENT_CONNECTED'], clientId: number, info: ClientInfo];
+export type TextEvent = [E['TEXT'], clientId: number, text: string];
+export type BinaryEvent = [E['BINARY'], clientId: number, data: Uint8Array];
+export type ClientDisconnectedEvent = [E['CLIENT_DISCONNECTED'], clientId: number, code: number, reason: string, clean: boolean];
+export type ErrorEvent = [E['ERROR'], code: string, message: string, clientId: number];
+export type PongEvent = [E['PONG'], token: number];
+export type StatsEvent = [E['STATS'], token: number, stats: Stats];
+
+export type AnyEvent =
+  | HelloEvent
+  | ListeningEvent
+  | StartFailedEvent
+  | StoppedEvent
+  | ConnectionRequestEvent
+  | ClientConnectedEvent
+  | TextEvent
+  | BinaryEvent
+  | ClientDisconnectedEvent
+  | ErrorEvent
+  | PongEvent
+  | StatsEvent;
