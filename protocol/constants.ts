@@ -56,6 +56,7 @@ export const ErrorCode = {
   ADDRESS_IN_USE: 'address_in_use',
   PERMISSION_DENIED: 'permission_denied',
   ADDRESS_NOT_AVAILABLE: 'address_not_available',
+  LISTEN_FAILED: 'listen_failed',
   TLS_FILE_UNREADABLE: 'tls_file_unreadable',
   TLS_INVALID: 'tls_invalid',
   INVALID_OPTION: 'invalid_option',

@@ -1,0 +1,32 @@
+/**
+ * Close codes: which ones a host may send, and which one answers a given
+ * protocol violation by a client.
+ */
+
+/** RFC 6455 §7.4: the codes an endpoint may put in a close frame it starts. */
+export function isValidCloseCode(code: number): boolean {
+  return code === 1000 || (code >= 3000 && code <= 4999);
+}
+
+/**
+ * ws tags the errors its receiver raises with the status code it closes the
+ * connection with, under a private symbol; fall back to ws's error codes when
+ * the symbol is not there.
+ */
+const CODE_BY_WS_ERROR: Record<string, number> = {
+  WS_ERR_INVALID_UTF8: 1007,
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
+};
+
+/** The close code the sidecar reports for a client error raised by ws. */
+export function closeCodeForError(error: Error & { code?: string }): number {
+  for (const symbol of Object.getOwnPropertySymbols(error)) {
+    if (symbol.description === 'status-code') {
+      const value = (error as unknown as Record<symbol, unknown>)[symbol];
+      if (typeof value === 'number') return value;
+    }
+  }
+  if (error instanceof RangeError && /max payload size exceeded/i.test(error.message)) return 1009;
+  return CODE_BY_WS_ERROR[error.code ?? ''] ?? 1002;
+}

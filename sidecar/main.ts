@@ -1,0 +1,74 @@
+/**
+ * Sidecar entry point: stdin carries commands, stdout events, stderr logs
+ * (protocol/PROTOCOL.md). The process lives exactly as long as its host: EOF
+ * on stdin, SIGTERM or SIGINT close every client with 1001 and exit.
+ */
+import { CAPABILITIES, Event, PROTOCOL_VERSION } from '../protocol/constants.js';
+import { FrameDecoder, FrameLengthError } from '../protocol/frame-codec.js';
+import { CommandDispatcher } from './command-dispatcher.js';
+import { EventWriter } from './event-writer.js';
+import { stderrLogger as log } from './log.js';
+import { SidecarServer } from './sidecar-server.js';
+import { SIDECAR_VERSION } from './version.js';
+
+/** Exit codes, for hosts that report them. */
+const EXIT_OK = 0;
+const EXIT_BROKEN_STREAM = 2;
+const EXIT_CRASH = 70;
+
+/** Stdin EOF must end the process within a second (PROTOCOL.md), shutdown included. */
+const SHUTDOWN_DEADLINE_MS = 900;
+
+let server: SidecarServer | undefined;
+const writer = new EventWriter(process.stdout, (backedUp) => server?.setPaused(backedUp));
+const emit = writer.write.bind(writer);
+server = new SidecarServer(emit, log);
+const dispatcher = new CommandDispatcher(server, emit);
+const decoder = new FrameDecoder();
+let exiting = false;
+
+emit([Event.HELLO, PROTOCOL_VERSION, SIDECAR_VERSION, [...CAPABILITIES]]);
+
+process.stdin.on('data', (chunk: Buffer) => {
+  if (exiting) return;
+  let frames: Buffer[];
+  try {
+    frames = decoder.push(chunk);
+  } catch (error) {
+    if (error instanceof FrameLengthError) {
+      log('error', `${error.message}; exiting because the command stream cannot be trusted any more`);
+      void exit(EXIT_BROKEN_STREAM);
+      return;
+    }
+    throw error;
+  }
+  for (const frame of frames) dispatcher.dispatchFrame(frame);
+});
+process.stdin.on('end', () => void exit(EXIT_OK, 'stdin closed: the host went away'));
+process.stdin.on('error', (error) => void exit(EXIT_OK, `stdin failed (${error.message}): the host went away`));
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  // EPIPE: the host closed our stdout; nobody is left to report to.
+  void exit(EXIT_OK, `stdout failed (${error.code ?? error.message}): the host went away`);
+});
+process.on('SIGTERM', () => void exit(EXIT_OK, 'SIGTERM received'));
+process.on('SIGINT', () => void exit(EXIT_OK, 'SIGINT received'));
+process.on('uncaughtException', (error) => {
+  log('error', `sidecar crashed: ${error.stack ?? error.message}. Please report this with the lines above.`);
+  void exit(EXIT_CRASH);
+});
+
+async function exit(code: number, why?: string): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  if (why !== undefined) log('info', `${why}; shutting down`);
+  const deadline = setTimeout(() => process.exit(code), SHUTDOWN_DEADLINE_MS);
+  try {
+    await server?.shutdown(SHUTDOWN_DEADLINE_MS / 2);
+  } finally {
+    writer.flush();
+    clearTimeout(deadline);
+    // Let stdout and stderr drain what they hold, but never past the deadline.
+    process.stdout.write('', () => process.exit(code));
+    setTimeout(() => process.exit(code), 100).unref();
+  }
+}

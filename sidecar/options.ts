@@ -1,0 +1,168 @@
+/**
+ * Start options: defaults and validation. PROTOCOL.md's "Start options" table
+ * is the contract; every default below is stated there too.
+ */
+import type { StartOptions } from '../protocol/messages.js';
+
+/** Options after defaults are applied, in the sidecar's own camelCase. */
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one. Default 8080. */
+  port: number;
+  /** Address to bind, IPv4, IPv6 or a host name. Default "0.0.0.0". */
+  host: string;
+  /** When not empty, the only path upgrades are accepted on. Default "" (any path). */
+  path: string;
+  /** Largest incoming message in bytes; bigger ones close the client with 1009. Default 1048576 (1 MiB). */
+  maxMessageSize: number;
+  /** Most simultaneous clients, 0 for no limit. Default 0. */
+  maxClients: number;
+  /** Time a connection has to complete its upgrade. Default 5000 ms. */
+  handshakeTimeoutMs: number;
+  /** Ping interval; 0 turns heartbeats off. Default 30000 ms. */
+  heartbeatIntervalMs: number;
+  /** Time a client has to answer a ping before it is dropped. Default 10000 ms. */
+  heartbeatTimeoutMs: number;
+  /** Subprotocols spoken, in preference order. Default none. */
+  subprotocols: string[];
+  /** Extra headers sent with the 101 response. Default none. */
+  responseHeaders: Record<string, string>;
+  /** Origins allowed to connect; empty allows any. Default empty. */
+  allowedOrigins: string[];
+  /** Negotiate permessage-deflate. Default false. */
+  permessageDeflate: boolean;
+  /** PEM certificate chain path; with `tlsKeyPath` the server speaks wss. Default "". */
+  tlsCertPath: string;
+  /** PEM private key path. Default "". */
+  tlsKeyPath: string;
+  /** Each upgrade waits for the host's accept or reject. Default false. */
+  auth: boolean;
+  /** Time the host has to answer a connection request before it is rejected with 503. Default 5000 ms. */
+  authTimeoutMs: number;
+  /** Bytes queued to one client before it is closed with 1008. Default 4194304 (4 MiB). */
+  maxOutboundBuffer: number;
+}
+
+export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze({
+  port: 8080,
+  host: '0.0.0.0',
+  path: '',
+  maxMessageSize: 1024 * 1024,
+  maxClients: 0,
+  handshakeTimeoutMs: 5000,
+  heartbeatIntervalMs: 30_000,
+  heartbeatTimeoutMs: 10_000,
+  subprotocols: [],
+  responseHeaders: {},
+  allowedOrigins: [],
+  permessageDeflate: false,
+  tlsCertPath: '',
+  tlsKeyPath: '',
+  auth: false,
+  authTimeoutMs: 5000,
+  maxOutboundBuffer: 4 * 1024 * 1024,
+});
+
+/** Raised for an option a host got wrong; becomes `start_failed` with `invalid_option`. */
+export class InvalidOptionError extends TypeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidOptionError';
+  }
+}
+
+const MAX_INT32 = 2 ** 31 - 1;
+
+function integer(raw: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
+  const value = raw[key];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(`option "${key}" must be an integer from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function string(raw: Record<string, unknown>, key: string, fallback: string): string {
+  const value = raw[key];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'string') throw new InvalidOptionError(`option "${key}" must be a string, got ${describe(value)}`);
+  return value;
+}
+
+function boolean(raw: Record<string, unknown>, key: string, fallback: boolean): boolean {
+  const value = raw[key];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidOptionError(`option "${key}" must be true or false, got ${describe(value)}`);
+  return value;
+}
+
+function stringList(raw: Record<string, unknown>, key: string): string[] {
+  const value = raw[key];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new InvalidOptionError(`option "${key}" must be an array of strings, got ${describe(value)}`);
+  }
+  return [...value];
+}
+
+function stringMap(raw: Record<string, unknown>, key: string): Record<string, string> {
+  const value = raw[key];
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
+    throw new InvalidOptionError(`option "${key}" must be a map of strings to strings, got ${describe(value)}`);
+  }
+  const result: Record<string, string> = {};
+  for (const [name, item] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof item !== 'string') throw new InvalidOptionError(`option "${key}" entry "${name}" must be a string, got ${describe(item)}`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(item)) {
+      throw new InvalidOptionError(`option "${key}" entry "${name}" is not a valid HTTP header`);
+    }
+    result[name] = item;
+  }
+  return result;
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Uint8Array) return `binary data (${value.length} bytes)`;
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return typeof value === 'object' ? 'a map' : String(value);
+}
+
+/**
+ * Applies defaults to the `options` map of a `start` command.
+ * @throws InvalidOptionError naming the first bad option
+ */
+export function resolveOptions(raw: StartOptions | Record<string, unknown>): ServerOptions {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InvalidOptionError(`start options must be a map, got ${describe(raw)}`);
+  }
+  const r = raw as Record<string, unknown>;
+  const d = DEFAULT_OPTIONS;
+  const options: ServerOptions = {
+    port: integer(r, 'port', d.port, 0, 65535),
+    host: string(r, 'host', d.host),
+    path: string(r, 'path', d.path),
+    maxMessageSize: integer(r, 'max_message_size', d.maxMessageSize, 1, 128 * 1024 * 1024),
+    maxClients: integer(r, 'max_clients', d.maxClients, 0, MAX_INT32),
+    handshakeTimeoutMs: integer(r, 'handshake_timeout_ms', d.handshakeTimeoutMs, 1, MAX_INT32),
+    heartbeatIntervalMs: integer(r, 'heartbeat_interval_ms', d.heartbeatIntervalMs, 0, MAX_INT32),
+    heartbeatTimeoutMs: integer(r, 'heartbeat_timeout_ms', d.heartbeatTimeoutMs, 1, MAX_INT32),
+    subprotocols: stringList(r, 'subprotocols'),
+    responseHeaders: stringMap(r, 'response_headers'),
+    allowedOrigins: stringList(r, 'allowed_origins'),
+    permessageDeflate: boolean(r, 'permessage_deflate', d.permessageDeflate),
+    tlsCertPath: string(r, 'tls_cert_path', d.tlsCertPath),
+    tlsKeyPath: string(r, 'tls_key_path', d.tlsKeyPath),
+    auth: boolean(r, 'auth', d.auth),
+    authTimeoutMs: integer(r, 'auth_timeout_ms', d.authTimeoutMs, 1, MAX_INT32),
+    maxOutboundBuffer: integer(r, 'max_outbound_buffer', d.maxOutboundBuffer, 1024, 2 ** 32),
+  };
+  if (options.host === '') throw new InvalidOptionError('option "host" must not be empty: use "0.0.0.0" for every IPv4 address or "::" for IPv6');
+  if (options.path !== '' && !options.path.startsWith('/')) {
+    throw new InvalidOptionError(`option "path" must start with "/", got ${describe(options.path)}`);
+  }
+  if ((options.tlsCertPath === '') !== (options.tlsKeyPath === '')) {
+    throw new InvalidOptionError('options "tls_cert_path" and "tls_key_path" go together: set both to serve wss://, or neither');
+  }
+  return options;
+}

@@ -1,0 +1,615 @@
+/**
+ * The WebSocket server the host drives: an HTTP(S) server whose upgrades are
+ * handed to `ws`, plus the client table, rooms, auth requests, heartbeats and
+ * backpressure. It knows nothing about stdio: it reports through `emit` and
+ * is told what to do through its methods, so tests can drive it directly.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { WebSocketServer, WebSocket } from 'ws';
+import { ErrorCode, Event, PROTOCOL_VERSION } from '../protocol/constants.js';
+import type { AnyEvent, ClientInfo, Stats } from '../protocol/messages.js';
+import { describeListenError, describeTlsInvalid, describeTlsReadError, type StartFailure } from './listen-errors.js';
+import type { Logger } from './log.js';
+import { InvalidOptionError, resolveOptions, type ServerOptions } from './options.js';
+import { RoomRegistry } from './room-registry.js';
+import { closeCodeForError, isValidCloseCode } from './close-codes.js';
+
+/** How long a client gets to answer our close frame before its socket is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+/** RFC 6455 §5.5: a close frame's payload, code included, is at most 125 bytes. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+interface Client {
+  id: number;
+  ws: WebSocket;
+  info: ClientInfo;
+  /** Set when the sidecar started the close: the code it sent and why. */
+  closeCode?: number;
+  closeReason?: string;
+  awaitingPong: boolean;
+}
+
+interface PendingRequest {
+  id: number;
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  timer: NodeJS.Timeout;
+}
+
+type State = 'idle' | 'starting' | 'listening' | 'stopping';
+
+const kChosenSubprotocol = Symbol('chosen-subprotocol');
+
+export class SidecarServer {
+  private readonly emit: (event: AnyEvent) => void;
+  private readonly log: Logger;
+  private state: State = 'idle';
+  private options: ServerOptions | undefined;
+  private httpServer: Server | undefined;
+  private wss: WebSocketServer | undefined;
+  private readonly clients = new Map<number, Client>();
+  private readonly rooms = new RoomRegistry();
+  private readonly pending = new Map<number, PendingRequest>();
+  /** Connections that have not finished their upgrade, with their deadline timers. */
+  private readonly handshaking = new Map<Duplex, NodeJS.Timeout>();
+  private nextClientId = 1;
+  private nextRequestId = 1;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private paused = false;
+  private readonly startedAt = Date.now();
+  private readonly counters = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
+  private stopWaiters: Array<() => void> = [];
+
+  /**
+   * @param emit receives every event, in order
+   * @param log receives human-readable diagnostics (stderr in production)
+   */
+  constructor(emit: (event: AnyEvent) => void, log: Logger) {
+    this.emit = emit;
+    this.log = log;
+  }
+
+  get isListening(): boolean {
+    return this.state === 'listening';
+  }
+
+  /** Handles `start`: reports `listening` or `start_failed`. */
+  start(protocolVersion: number, rawOptions: Record<string, unknown>): void {
+    if (protocolVersion !== PROTOCOL_VERSION) {
+      this.failStart({
+        code: ErrorCode.PROTOCOL_MISMATCH,
+        message:
+          `the host speaks protocol ${protocolVersion}, this sidecar speaks protocol ${PROTOCOL_VERSION}: ` +
+          'use the sidecar binary that shipped with your addon version',
+      });
+      return;
+    }
+    if (this.state !== 'idle') {
+      this.failStart({
+        code: ErrorCode.ALREADY_LISTENING,
+        message: `the server is already ${this.state === 'listening' ? 'listening' : this.state}: stop it before starting it again`,
+      });
+      return;
+    }
+    let options: ServerOptions;
+    try {
+      options = resolveOptions(rawOptions);
+    } catch (error) {
+      if (error instanceof InvalidOptionError) {
+        this.failStart({ code: ErrorCode.INVALID_OPTION, message: error.message });
+        return;
+      }
+      throw error;
+    }
+    const server = this.createHttpServer(options);
+    if ('code' in server) {
+      this.failStart(server);
+      return;
+    }
+    this.state = 'starting';
+    this.options = options;
+    this.httpServer = server;
+    this.wss = this.createWebSocketServer(options);
+
+    const onListenError = (error: NodeJS.ErrnoException): void => {
+      this.teardown();
+      this.failStart(describeListenError(error, options.port, options.host));
+    };
+    server.once('error', onListenError);
+    server.listen({ port: options.port, host: options.host, backlog: 511 }, () => {
+      server.off('error', onListenError);
+      server.on('error', (error) => this.log('error', `server error: ${error.message}`));
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : options.port;
+      this.state = 'listening';
+      this.startHeartbeat();
+      this.log('info', `listening on ${options.tlsCertPath ? 'wss' : 'ws'}://${options.host}:${port}${options.path}`);
+      this.emit([Event.LISTENING, port, options.host, options.tlsCertPath !== '']);
+    });
+  }
+
+  /** Handles `stop`: closes every client with 1001, stops listening, then reports `stopped`. */
+  async stop(): Promise<void> {
+    if (this.state === 'idle') {
+      this.emit([Event.STOPPED]);
+      return;
+    }
+    await this.closeEverything(1001, 'server stopping');
+    this.emit([Event.STOPPED]);
+  }
+
+  /** Sends text to one client. */
+  sendText(clientId: number, text: string): void {
+    const client = this.requireClient(clientId);
+    if (client !== undefined) this.deliver(client, Buffer.from(text), false);
+  }
+
+  /** Sends binary data to one client. */
+  sendBinary(clientId: number, data: Uint8Array): void {
+    const client = this.requireClient(clientId);
+    if (client !== undefined) this.deliver(client, data, true);
+  }
+
+  /** Sends to every client but `exclude` (0 for none). */
+  broadcast(payload: string | Uint8Array, exclude: number): void {
+    if (!this.requireListening('broadcast')) return;
+    const [data, binary] = toPayload(payload);
+    for (const client of this.clients.values()) {
+      if (client.id !== exclude) this.deliver(client, data, binary);
+    }
+  }
+
+  /** Sends to every member of `room` but `exclude` (0 for none). */
+  broadcastToRoom(room: string, payload: string | Uint8Array, exclude: number): void {
+    if (!this.requireListening('room broadcast')) return;
+    const [data, binary] = toPayload(payload);
+    for (const id of this.rooms.clientsIn(room)) {
+      const client = this.clients.get(id);
+      if (client !== undefined && id !== exclude) this.deliver(client, data, binary);
+    }
+  }
+
+  joinRoom(clientId: number, room: string): void {
+    if (this.requireClient(clientId) !== undefined) this.rooms.join(clientId, room);
+  }
+
+  leaveRoom(clientId: number, room: string): void {
+    if (this.requireClient(clientId) !== undefined) this.rooms.leave(clientId, room);
+  }
+
+  /** Closes one client with the host's code and reason. */
+  disconnect(clientId: number, code: number, reason: string): void {
+    const client = this.requireClient(clientId);
+    if (client === undefined) return;
+    if (!isValidCloseCode(code)) {
+      this.error(ErrorCode.INVALID_ARGUMENT, `close code ${code} cannot be sent: use 1000 or a code from 3000 to 4999`, clientId);
+      return;
+    }
+    if (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
+      this.error(ErrorCode.INVALID_ARGUMENT, `close reason is ${Buffer.byteLength(reason)} bytes; the limit is ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`, clientId);
+      return;
+    }
+    this.closeClient(client, code, reason);
+  }
+
+  /** Completes a pending upgrade the host approved (auth mode). */
+  accept(requestId: number, subprotocol: string): void {
+    const request = this.takePending(requestId);
+    if (request === undefined) return;
+    if (subprotocol !== '') (request.req as unknown as Record<symbol, string>)[kChosenSubprotocol] = subprotocol;
+    this.completeUpgrade(request.req, request.socket, request.head);
+  }
+
+  /** Refuses a pending upgrade with the host's HTTP status (auth mode). */
+  reject(requestId: number, httpStatus: number, reason: string): void {
+    const request = this.takePending(requestId);
+    if (request === undefined) return;
+    const status = httpStatus >= 400 && httpStatus <= 599 ? httpStatus : 403;
+    refuseUpgrade(request.socket, status, reason || http.STATUS_CODES[status] || 'Rejected');
+  }
+
+  /** Counters for `stats`. */
+  stats(): Stats {
+    return {
+      clients: this.clients.size,
+      rooms: this.rooms.size,
+      pending_requests: this.pending.size,
+      messages_in: this.counters.messagesIn,
+      messages_out: this.counters.messagesOut,
+      bytes_in: this.counters.bytesIn,
+      bytes_out: this.counters.bytesOut,
+      rss: process.memoryUsage.rss(),
+      uptime_ms: Date.now() - this.startedAt,
+      paused: this.paused,
+    };
+  }
+
+  /**
+   * Pauses or resumes reading from every client socket. Called when stdout
+   * backs up, so TCP pushes back on clients instead of the sidecar buffering
+   * their messages without bound.
+   */
+  setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    for (const client of this.clients.values()) {
+      if (paused) client.ws.pause();
+      else client.ws.resume();
+    }
+    this.log('info', paused ? 'host is not reading: client sockets paused' : 'host caught up: client sockets resumed');
+  }
+
+  /**
+   * Ends everything for process exit: clients get 1001 and at most
+   * `graceMs` to answer before their sockets are destroyed.
+   */
+  async shutdown(graceMs = 500): Promise<void> {
+    if (this.state === 'idle') return;
+    await this.closeEverything(1001, 'server shutting down', graceMs);
+  }
+
+  // ---- upgrades -------------------------------------------------------------
+
+  private createHttpServer(options: ServerOptions): Server | StartFailure {
+    const onRequest = (req: IncomingMessage, res: http.ServerResponse): void => {
+      res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'close' });
+      res.end('This is a WebSocket server: connect with a WebSocket client.\n');
+    };
+    let server: Server;
+    if (options.tlsCertPath !== '') {
+      let cert: Buffer;
+      let key: Buffer;
+      try {
+        cert = readFileSync(options.tlsCertPath);
+      } catch (error) {
+        return describeTlsReadError(error as NodeJS.ErrnoException, 'certificate', options.tlsCertPath);
+      }
+      try {
+        key = readFileSync(options.tlsKeyPath);
+      } catch (error) {
+        return describeTlsReadError(error as NodeJS.ErrnoException, 'key', options.tlsKeyPath);
+      }
+      try {
+        server = https.createServer({ cert, key, minVersion: 'TLSv1.2', handshakeTimeout: options.handshakeTimeoutMs }, onRequest);
+      } catch (error) {
+        return describeTlsInvalid(error as Error, options.tlsCertPath, options.tlsKeyPath);
+      }
+      server.on('secureConnection', (socket: Socket) => this.trackHandshake(socket, options));
+      server.on('tlsClientError', (error: Error) => this.log('info', `TLS handshake failed: ${error.message}`));
+    } else {
+      server = http.createServer(onRequest);
+      server.on('connection', (socket: Socket) => this.trackHandshake(socket, options));
+    }
+    server.headersTimeout = options.handshakeTimeoutMs;
+    server.requestTimeout = options.handshakeTimeoutMs;
+    server.on('clientError', (_error: Error, socket: Duplex) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      socket.destroy();
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    return server;
+  }
+
+  private createWebSocketServer(options: ServerOptions): WebSocketServer {
+    const wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: options.maxMessageSize,
+      perMessageDeflate: options.permessageDeflate ? { threshold: 256 } : false,
+      handleProtocols: (offered: Set<string>, req: IncomingMessage) => {
+        const chosen = (req as unknown as Record<symbol, string | undefined>)[kChosenSubprotocol];
+        if (chosen !== undefined && offered.has(chosen)) return chosen;
+        return options.subprotocols.find((protocol) => offered.has(protocol)) ?? false;
+      },
+    });
+    const extraHeaders = Object.entries(options.responseHeaders).map(([name, value]) => `${name}: ${value}`);
+    if (extraHeaders.length > 0) wss.on('headers', (headers: string[]) => headers.push(...extraHeaders));
+    return wss;
+  }
+
+  /** Drops a connection that has not finished its upgrade in time, however slowly it trickles bytes. */
+  private trackHandshake(socket: Duplex, options: ServerOptions): void {
+    const timer = setTimeout(() => {
+      this.handshaking.delete(socket);
+      this.log('info', `dropped a connection that did not finish its WebSocket handshake within ${options.handshakeTimeoutMs} ms`);
+      socket.destroy();
+    }, options.handshakeTimeoutMs);
+    this.handshaking.set(socket, timer);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.handshaking.delete(socket);
+    });
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {}); // a reset during the handshake is not the server's problem
+    const options = this.options;
+    if (this.state !== 'listening' || options === undefined) {
+      refuseUpgrade(socket, 503, 'Server stopping');
+      return;
+    }
+    const url = parseRequestUrl(req.url);
+    if (options.path !== '' && url.path !== options.path) {
+      this.refuse(socket, 404, 'Not Found', `upgrade to path "${url.path}" refused: the server only accepts "${options.path}"`);
+      return;
+    }
+    const origin = req.headers.origin;
+    if (options.allowedOrigins.length > 0 && (origin === undefined || !options.allowedOrigins.includes(origin))) {
+      this.refuse(socket, 403, 'Forbidden', `upgrade from origin "${origin ?? '(none)'}" refused: it is not in allowed_origins`);
+      return;
+    }
+    if (options.maxClients > 0 && this.clients.size + this.pending.size >= options.maxClients) {
+      this.refuse(socket, 503, 'Service Unavailable', `upgrade refused: max_clients (${options.maxClients}) reached`);
+      return;
+    }
+    if (!options.auth || !looksLikeWebSocketUpgrade(req)) {
+      // Malformed upgrades go straight to ws, which answers them with the right 4xx.
+      this.completeUpgrade(req, socket, head);
+      return;
+    }
+    const id = this.nextRequestId++;
+    const timer = setTimeout(() => {
+      if (this.pending.delete(id)) {
+        this.refuse(socket, 503, 'Service Unavailable', `connection request ${id} was not answered within ${options.authTimeoutMs} ms and was refused`);
+      }
+    }, options.authTimeoutMs);
+    this.pending.set(id, { id, req, socket, head, timer });
+    this.stopHandshakeTimer(socket);
+    socket.once('close', () => {
+      const request = this.pending.get(id);
+      if (request !== undefined) {
+        clearTimeout(request.timer);
+        this.pending.delete(id);
+      }
+    });
+    const { subprotocol: _none, ...info } = describeClient(req, url, '');
+    this.emit([Event.CONNECTION_REQUEST, id, info]);
+  }
+
+  private completeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const wss = this.wss;
+    if (wss === undefined || this.state !== 'listening') {
+      refuseUpgrade(socket, 503, 'Server stopping');
+      return;
+    }
+    this.stopHandshakeTimer(socket);
+    wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  }
+
+  private stopHandshakeTimer(socket: Duplex): void {
+    const timer = this.handshaking.get(socket);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.handshaking.delete(socket);
+    }
+  }
+
+  private refuse(socket: Duplex, status: number, statusText: string, why: string): void {
+    this.error(ErrorCode.REJECTED_CONNECTION, why, 0);
+    refuseUpgrade(socket, status, statusText);
+  }
+
+  private takePending(requestId: number): PendingRequest | undefined {
+    const request = this.pending.get(requestId);
+    if (request === undefined) {
+      this.error(ErrorCode.UNKNOWN_REQUEST, `connection request ${requestId} is not pending: it was already answered, timed out, or the client went away`, 0);
+      return undefined;
+    }
+    clearTimeout(request.timer);
+    this.pending.delete(requestId);
+    return request;
+  }
+
+  // ---- clients --------------------------------------------------------------
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const id = this.nextClientId++;
+    const client: Client = { id, ws, info: describeClient(req, parseRequestUrl(req.url), ws.protocol), awaitingPong: false };
+    this.clients.set(id, client);
+    if (this.paused) ws.pause();
+
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.counters.messagesIn++;
+      this.counters.bytesIn += data.length;
+      this.emit(isBinary ? [Event.BINARY, id, data] : [Event.TEXT, id, data.toString('utf8')]);
+    });
+    ws.on('pong', () => {
+      client.awaitingPong = false;
+    });
+    ws.on('error', (error: Error & { code?: string }) => {
+      if (client.closeCode !== undefined) return;
+      const code = closeCodeForError(error);
+      client.closeCode = code;
+      client.closeReason = error.message;
+      this.error(ErrorCode.CLIENT_PROTOCOL_ERROR, `client ${id} broke the WebSocket protocol (${error.message}) and was closed with ${code}`, id);
+    });
+    ws.on('close', (receivedCode: number, reasonBuffer: Buffer) => {
+      this.clients.delete(id);
+      this.rooms.leaveAll(id);
+      const clean = receivedCode !== 1006;
+      const code = client.closeCode ?? receivedCode;
+      const reason = client.closeReason ?? reasonBuffer.toString('utf8');
+      this.emit([Event.CLIENT_DISCONNECTED, id, code, reason, clean]);
+      this.notifyIfEmpty();
+    });
+    this.emit([Event.CLIENT_CONNECTED, id, client.info]);
+  }
+
+  private deliver(client: Client, data: Uint8Array, binary: boolean): void {
+    const ws = client.ws;
+    if (ws.readyState !== WebSocket.OPEN || client.closeCode !== undefined) return;
+    ws.send(data, { binary });
+    this.counters.messagesOut++;
+    this.counters.bytesOut += data.length;
+    const limit = this.options?.maxOutboundBuffer ?? Infinity;
+    if (ws.bufferedAmount > limit) {
+      this.error(
+        ErrorCode.OUTBOUND_OVERFLOW,
+        `client ${client.id} is not reading: ${ws.bufferedAmount} bytes were queued for it, past max_outbound_buffer (${limit}), so it was closed with 1008`,
+        client.id,
+      );
+      this.closeClient(client, 1008, 'outbound buffer limit exceeded', 0);
+    }
+  }
+
+  /** Starts a close we initiated; the socket is destroyed if the client does not answer in time. */
+  private closeClient(client: Client, code: number, reason: string, graceMs = CLOSE_GRACE_MS): void {
+    if (client.closeCode !== undefined && client.ws.readyState !== WebSocket.OPEN) return;
+    client.closeCode = code;
+    client.closeReason = reason;
+    const ws = client.ws;
+    if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+    const timer = setTimeout(() => ws.terminate(), graceMs);
+    ws.once('close', () => clearTimeout(timer));
+  }
+
+  private startHeartbeat(): void {
+    const options = this.options;
+    if (options === undefined || options.heartbeatIntervalMs === 0) return;
+    this.heartbeatTimer = setInterval(() => {
+      const now = Date.now();
+      for (const client of this.clients.values()) {
+        if (client.awaitingPong || client.ws.readyState !== WebSocket.OPEN) continue;
+        client.awaitingPong = true;
+        client.ws.ping();
+        const timer = setTimeout(() => {
+          if (!client.awaitingPong || client.ws.readyState !== WebSocket.OPEN || !this.clients.has(client.id)) return;
+          client.closeCode = 1006;
+          client.closeReason = 'heartbeat timeout';
+          this.error(
+            ErrorCode.HEARTBEAT_TIMEOUT,
+            `client ${client.id} did not answer a ping sent ${Date.now() - now} ms ago and was dropped`,
+            client.id,
+          );
+          client.ws.terminate();
+        }, options.heartbeatTimeoutMs);
+        client.ws.once('close', () => clearTimeout(timer));
+      }
+    }, options.heartbeatIntervalMs);
+  }
+
+  // ---- stopping -------------------------------------------------------------
+
+  private async closeEverything(code: number, reason: string, graceMs = CLOSE_GRACE_MS): Promise<void> {
+    this.state = 'stopping';
+    clearInterval(this.heartbeatTimer);
+    for (const request of this.pending.values()) {
+      clearTimeout(request.timer);
+      refuseUpgrade(request.socket, 503, 'Server stopping');
+    }
+    this.pending.clear();
+    for (const [socket, timer] of this.handshaking) {
+      clearTimeout(timer);
+      socket.destroy();
+    }
+    this.handshaking.clear();
+    const server = this.httpServer;
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    for (const client of this.clients.values()) this.closeClient(client, code, reason, graceMs);
+    if (this.clients.size > 0) await new Promise<void>((resolve) => this.stopWaiters.push(resolve));
+    server?.closeAllConnections();
+    await closed;
+    this.teardown();
+  }
+
+  private notifyIfEmpty(): void {
+    if (this.clients.size > 0) return;
+    const waiters = this.stopWaiters;
+    this.stopWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private teardown(): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    this.wss?.close();
+    this.wss = undefined;
+    this.httpServer = undefined;
+    this.options = undefined;
+    this.rooms.clear();
+    this.state = 'idle';
+  }
+
+  // ---- helpers ---------------------------------------------------------------
+
+  private failStart(failure: StartFailure): void {
+    this.log('error', `start failed: ${failure.message}`);
+    this.emit([Event.START_FAILED, failure.code, failure.message]);
+  }
+
+  private error(code: string, message: string, clientId: number): void {
+    this.emit([Event.ERROR, code, message, clientId]);
+  }
+
+  private requireListening(what: string): boolean {
+    if (this.state === 'listening') return true;
+    this.error(ErrorCode.NOT_LISTENING, `cannot ${what}: the server is not listening; call start first`, 0);
+    return false;
+  }
+
+  private requireClient(clientId: number): Client | undefined {
+    if (!this.requireListening(`reach client ${clientId}`)) return undefined;
+    const client = this.clients.get(clientId);
+    if (client === undefined) {
+      this.error(ErrorCode.UNKNOWN_CLIENT, `no client with id ${clientId} is connected (it may have disconnected already)`, clientId);
+    }
+    return client;
+  }
+}
+
+function toPayload(payload: string | Uint8Array): [Uint8Array, boolean] {
+  // Encode text once, not once per recipient; ws sends a Buffer with binary: false as a text frame.
+  return typeof payload === 'string' ? [Buffer.from(payload), false] : [payload, true];
+}
+
+function parseRequestUrl(raw: string | undefined): { path: string; query: string } {
+  const url = raw ?? '/';
+  const mark = url.indexOf('?');
+  return mark === -1 ? { path: url, query: '' } : { path: url.slice(0, mark), query: url.slice(mark + 1) };
+}
+
+function describeClient(req: IncomingMessage, url: { path: string; query: string }, subprotocol: string): ClientInfo {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const rawAddress = req.socket.remoteAddress ?? '';
+  return {
+    address: rawAddress.startsWith('::ffff:') ? rawAddress.slice(7) : rawAddress,
+    port: req.socket.remotePort ?? 0,
+    path: url.path,
+    query: url.query,
+    headers,
+    subprotocol,
+  };
+}
+
+function looksLikeWebSocketUpgrade(req: IncomingMessage): boolean {
+  const key = req.headers['sec-websocket-key'];
+  const version = req.headers['sec-websocket-version'];
+  return (
+    req.method === 'GET' &&
+    (req.headers.upgrade ?? '').toLowerCase() === 'websocket' &&
+    typeof key === 'string' &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key) &&
+    (version === '13' || version === '8')
+  );
+}
+
+function refuseUpgrade(socket: Duplex, status: number, statusText: string): void {
+  if (socket.writable) {
+    const body = `${statusText}\n`;
+    socket.write(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? statusText}\r\n` +
+        'Connection: close\r\nContent-Type: text/plain\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
