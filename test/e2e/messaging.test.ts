@@ -15,7 +15,7 @@ describe('messaging through the sidecar', () => {
     expect(id).toBeGreaterThan(0);
     expect(info).toMatchObject({ address: '127.0.0.1', path: '/play', query: 'room=lobby', subprotocol: 'game.v1' });
     expect((info.headers as Record<string, string>)['x-player']).toBe('ada');
-    expect(info.port).toBe(client.ws['_socket'].localPort);
+    expect(info.port).toBe((client.ws as unknown as { _socket: { localPort: number } })._socket.localPort);
   });
 
   it('keeps text and binary distinct in both directions', async () => {

@@ -103,10 +103,21 @@ export class RecordingClient {
   }
 }
 
-/** Opens a client and waits until both the socket and the host's `connected` event are there. */
+/**
+ * Opens a client and waits until both the socket and the host's `connected`
+ * event for it are there. The event is matched by the client's local port, so
+ * many clients may connect at once.
+ */
 export async function connect(started: Started, path = '/', options: WebSocket.ClientOptions & { protocols?: string[] } = {}): Promise<{ client: RecordingClient; id: number }> {
-  const connected = nextEvent<[number, unknown]>(started.host, 'connected');
-  const client = new RecordingClient(started.url + path, options);
-  const [[id]] = await Promise.all([connected, client.opened()]);
-  return { client, id };
+  const seen = new Map<number, number>();
+  const onConnected = (id: number, info: { port: number }): void => void seen.set(info.port, id);
+  started.host.on('connected', onConnected);
+  try {
+    const client = await new RecordingClient(started.url + path, options).opened();
+    const localPort = (client.ws as unknown as { _socket: { localPort: number } })._socket.localPort;
+    await until(() => seen.has(localPort), `the host to announce the client on port ${localPort}`);
+    return { client, id: seen.get(localPort)! };
+  } finally {
+    started.host.off('connected', onConnected);
+  }
 }

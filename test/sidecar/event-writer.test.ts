@@ -1,0 +1,36 @@
+import { PassThrough, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { FrameDecoder } from '../../protocol/frame-codec.js';
+import { unpackValue } from '../../protocol/msgpack.js';
+import { EventWriter } from '../../sidecar/event-writer.js';
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('EventWriter', () => {
+  it('writes all events of one turn in one write, in order', async () => {
+    const writes: Buffer[] = [];
+    const output = new Writable({ write: (chunk, _enc, done) => (writes.push(chunk), done()) });
+    const writer = new EventWriter(output);
+    writer.write([70, 1, 'a']);
+    writer.write([71, 2, Buffer.from([1])]);
+    writer.write([74, 3]);
+    expect(writes).toHaveLength(0);
+    await tick();
+    expect(writes).toHaveLength(1);
+    expect(new FrameDecoder().push(writes[0]!).map((f) => unpackValue(f))).toEqual([[70, 1, 'a'], [71, 2, Buffer.from([1])], [74, 3]]);
+  });
+
+  it('reports pressure when the output is full and relief once it drains', async () => {
+    const output = new PassThrough({ highWaterMark: 16 });
+    const pressure: boolean[] = [];
+    const writer = new EventWriter(output, (backedUp) => pressure.push(backedUp));
+    writer.write([70, 1, 'x'.repeat(100)]);
+    await tick();
+    expect(pressure).toEqual([true]);
+    expect(writer.isBackedUp).toBe(true);
+    output.resume();
+    await new Promise((resolve) => output.once('drain', resolve));
+    await tick();
+    expect(pressure).toEqual([true, false]);
+  });
+});

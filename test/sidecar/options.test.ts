@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_OPTIONS, InvalidOptionError, resolveOptions } from '../../sidecar/options.js';
+
+describe('resolveOptions', () => {
+  it('applies every default to an empty map', () => {
+    expect(resolveOptions({})).toEqual(DEFAULT_OPTIONS);
+    expect(DEFAULT_OPTIONS).toMatchObject({ port: 8080, host: '0.0.0.0', maxMessageSize: 1048576, permessageDeflate: false, auth: false });
+  });
+
+  it('maps snake_case keys and ignores unknown ones', () => {
+    const options = resolveOptions({ port: 0, max_clients: 5, subprotocols: ['a'], response_headers: { 'x-a': 'b' }, future_option: 1 });
+    expect(options).toMatchObject({ port: 0, maxClients: 5, subprotocols: ['a'], responseHeaders: { 'x-a': 'b' } });
+  });
+
+  it.each([
+    [{ port: 70000 }, /"port" must be an integer from 0 to 65535, got 70000/],
+    [{ port: 1.5 }, /"port" must be an integer/],
+    [{ host: 5 }, /"host" must be a string, got 5/],
+    [{ host: '' }, /"host" must not be empty/],
+    [{ path: 'ws' }, /"path" must start with "\/"/],
+    [{ auth: 'yes' }, /"auth" must be true or false/],
+    [{ subprotocols: ['a', 1] }, /"subprotocols" must be an array of strings/],
+    [{ response_headers: { 'bad header': 'x' } }, /not a valid HTTP header/],
+    [{ response_headers: { 'x-a': 'a\r\nInjected: 1' } }, /not a valid HTTP header/],
+    [{ tls_cert_path: 'cert.pem' }, /go together/],
+    [{ max_message_size: 0 }, /"max_message_size" must be an integer from 1/],
+  ])('refuses %j', (raw, message) => {
+    expect(() => resolveOptions(raw)).toThrow(InvalidOptionError);
+    expect(() => resolveOptions(raw)).toThrow(message);
+  });
+
+  it('refuses options that are not a map', () => {
+    expect(() => resolveOptions([] as unknown as Record<string, unknown>)).toThrow(/must be a map, got an array/);
+  });
+});
