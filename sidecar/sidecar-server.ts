@@ -124,6 +124,11 @@ export class SidecarServer {
     server.once('error', onListenError);
     server.listen({ port: options.port, host: options.host, backlog: 511 }, () => {
       server.off('error', onListenError);
+      if (this.httpServer !== server) {
+        // A stop (or stdin EOF) arrived before the port was bound: release it at once.
+        server.close();
+        return;
+      }
       server.on('error', (error) => this.log('error', `server error: ${error.message}`));
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : options.port;

@@ -132,3 +132,19 @@ describe('sidecar lifecycle', () => {
     await host.close();
   });
 });
+
+describe('stop racing start', () => {
+  it('releases the port when stop arrives before listening completes', async () => {
+    const host = await SidecarHost.launch();
+    const events: number[] = [];
+    host.on('event', (event) => events.push(event[0]));
+    host.sendValue([1, 1, { port: 0, host: '127.0.0.1' }]);
+    host.sendValue([2]);
+    await until(() => events.includes(67), 'stopped');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(events).not.toContain(65);
+    const listening = await host.start({ port: 0, host: '127.0.0.1' });
+    expect(listening.port).toBeGreaterThan(0);
+    await host.close();
+  });
+});
