@@ -1,0 +1,313 @@
+## Finds the sidecar executable for this platform, extracting it on first use.
+##
+## Search order (the first that exists wins; see the README):
+## [br]1. an explicit override: the node's [code]sidecar_path[/code] property, then
+## the project setting [code]websocket_server/sidecar_path[/code], then the
+## environment variable [code]GODOT_WEBSOCKET_SIDECAR[/code] (a [code].js[/code]
+## or [code].cjs[/code] file is run with [code]node[/code]);
+## [br]2. the raw executable next to the game executable (where an export with
+## "ship raw binary" puts it; on macOS also [code]Contents/Frameworks[/code]);
+## [br]3. the raw executable in [code]res://addons/websocket_server/bin/<os>-<arch>/[/code]
+## when [code]res://[/code] is a real folder (editor and source runs);
+## [br]4. the compressed [code]websocket-sidecar.zst[/code] there, extracted once to
+## [code]user://websocket_server/<version>-<sha256 prefix>/[/code] and verified;
+## [br]5. [code]node[/code] on PATH running [code]res://addons/websocket_server/bin/sidecar.cjs[/code].
+## [br][br]
+## The static functions without side effects are tested on their own in
+## [code]tests/test_locator.gd[/code].
+extends RefCounted
+
+const Protocol := preload("res://addons/websocket_server/protocol.gd")
+
+## Folder holding the per-platform sidecar folders.
+const BIN_DIR: String = "res://addons/websocket_server/bin"
+## The built JavaScript sidecar run with node when no binary fits.
+const SCRIPT_PATH: String = "res://addons/websocket_server/bin/sidecar.cjs"
+## Project setting naming an explicit sidecar path.
+const SETTING_SIDECAR_PATH: String = "websocket_server/sidecar_path"
+## Environment variable naming an explicit sidecar path.
+const ENV_SIDECAR_PATH: String = "GODOT_WEBSOCKET_SIDECAR"
+## Base name of the sidecar executable (".exe" is added on Windows).
+const EXECUTABLE_BASE: String = "websocket-sidecar"
+
+
+## Maps [method OS.get_name] and [method Engine.get_architecture_name] to the
+## platform folder name ([code]linux-x64[/code], [code]windows-x64[/code],
+## [code]macos-arm64[/code], [code]macos-x64[/code], ...). Returns an empty
+## string for systems the sidecar cannot run on (Android, iOS, Web).
+static func platform_dir(os_name: String, arch: String) -> String:
+	var os_part := ""
+	match os_name:
+		"Linux", "FreeBSD", "NetBSD", "OpenBSD", "BSD":
+			os_part = "linux"
+		"Windows":
+			os_part = "windows"
+		"macOS":
+			os_part = "macos"
+		_:
+			return ""
+	var arch_part := arch
+	match arch:
+		"x86_64":
+			arch_part = "x64"
+		"x86_32":
+			arch_part = "x86"
+		"arm64":
+			arch_part = "arm64"
+	return "%s-%s" % [os_part, arch_part]
+
+
+## Maps export feature tags to the platform folder name, or "" when the
+## export is for a platform the sidecar does not run on.
+static func platform_dir_for_features(features: PackedStringArray) -> String:
+	var os_name := ""
+	if features.has("linux") or features.has("linuxbsd"):
+		os_name = "Linux"
+	elif features.has("windows"):
+		os_name = "Windows"
+	elif features.has("macos"):
+		os_name = "macOS"
+	else:
+		return ""
+	var arch := "x86_64"
+	if features.has("arm64"):
+		arch = "arm64"
+	elif features.has("x86_32"):
+		arch = "x86_32"
+	elif features.has("universal"):
+		# A universal macOS export runs natively on Apple silicon.
+		arch = "arm64"
+	return platform_dir(os_name, arch)
+
+
+## Name of the raw executable on [param os_name].
+static func executable_name(os_name: String) -> String:
+	return EXECUTABLE_BASE + (".exe" if os_name == "Windows" else "")
+
+
+## Where the compressed sidecar of [param version] with hash [param sha256]
+## is extracted to, under [param user_dir] (normally [code]user://[/code]).
+static func extracted_path(user_dir: String, version: String, sha256: String, exe_name: String) -> String:
+	var folder := "%s-%s" % [version, sha256.substr(0, 16).to_lower()]
+	return user_dir.path_join("websocket_server").path_join(folder).path_join(exe_name)
+
+
+## Parses a [code]websocket-sidecar.json[/code] manifest. Returns a Dictionary
+## with [code]version[/code], [code]file[/code], [code]size[/code],
+## [code]sha256[/code] and [code]compressed_size[/code], or with a single
+## [code]error[/code] key explaining what is wrong.
+static func parse_manifest(text: String) -> Dictionary:
+	var parsed: Variant = JSON.parse_string(text)
+	if typeof(parsed) != TYPE_DICTIONARY:
+		return {"error": "is not a JSON object"}
+	var m: Dictionary = parsed
+	for key: String in ["version", "file", "sha256"]:
+		if typeof(m.get(key)) != TYPE_STRING or str(m[key]).is_empty():
+			return {"error": "has no string \"%s\"" % key}
+	for key: String in ["size", "compressed_size"]:
+		var t := typeof(m.get(key))
+		if (t != TYPE_FLOAT and t != TYPE_INT) or float(m[key]) <= 0.0:
+			return {"error": "has no positive number \"%s\"" % key}
+	var sha: String = str(m["sha256"]).to_lower()
+	if sha.length() != 64 or not sha.is_valid_hex_number():
+		return {"error": "has a \"sha256\" that is not 64 hex digits"}
+	return {
+		"version": str(m["version"]),
+		"file": str(m["file"]),
+		"size": int(m["size"]),
+		"sha256": sha,
+		"compressed_size": int(m["compressed_size"]),
+	}
+
+
+## Turns a sidecar path into the program and arguments to run: a
+## [code].js[/code]/[code].cjs[/code]/[code].mjs[/code] file runs under
+## [param node_path], anything else runs directly.
+static func command_for(path: String, node_path: String) -> Dictionary:
+	var ext := path.get_extension().to_lower()
+	if ext == "js" or ext == "cjs" or ext == "mjs":
+		return {"program": node_path, "args": PackedStringArray([path])}
+	return {"program": path, "args": PackedStringArray()}
+
+
+## Looks for an executable named one of [param names] in the folders of the
+## PATH-style list [param path_env] ([param separator] is ":" or ";").
+## Returns its full path, or "".
+static func find_in_path(path_env: String, names: PackedStringArray, separator: String) -> String:
+	for folder: String in path_env.split(separator, false):
+		for exe: String in names:
+			var candidate := folder.path_join(exe)
+			if FileAccess.file_exists(candidate):
+				return candidate
+	return ""
+
+
+## SHA-256 of [param data] as lower-case hex.
+static func sha256_hex(data: PackedByteArray) -> String:
+	var ctx := HashingContext.new()
+	ctx.start(HashingContext.HASH_SHA256)
+	ctx.update(data)
+	return ctx.finish().hex_encode()
+
+
+## Decompresses [param zst_path] as described by [param manifest], verifies its
+## size and SHA-256 and writes it atomically (temporary name, then rename) to
+## [param target]. Returns "" on success, or what went wrong.
+static func extract(zst_path: String, manifest: Dictionary, target: String, os_name: String) -> String:
+	var packed := FileAccess.get_file_as_bytes(zst_path)
+	if packed.is_empty():
+		return "cannot read %s (%s)" % [zst_path, error_string(FileAccess.get_open_error())]
+	var raw := packed.decompress(int(manifest["size"]), FileAccess.COMPRESSION_ZSTD)
+	if raw.size() != int(manifest["size"]):
+		return ("%s did not decompress to %d bytes (got %d): the file is damaged, rebuild or reinstall the "
+				+ "addon") % [zst_path, manifest["size"], raw.size()]
+	var digest := sha256_hex(raw)
+	if digest != manifest["sha256"]:
+		return ("%s decompressed to data with SHA-256 %s, but its manifest says %s: the file is damaged, rebuild or "
+				+ "reinstall the addon") % [zst_path, digest, manifest["sha256"]]
+	var folder := target.get_base_dir()
+	var err := DirAccess.make_dir_recursive_absolute(folder)
+	if err != OK:
+		return "cannot create %s (%s)" % [folder, error_string(err)]
+	var temp := "%s.tmp-%d" % [target, OS.get_process_id()]
+	var f := FileAccess.open(temp, FileAccess.WRITE)
+	if f == null:
+		return "cannot write %s (%s)" % [temp, error_string(FileAccess.get_open_error())]
+	f.store_buffer(raw)
+	f.close()
+	if FileAccess.file_exists(target):
+		DirAccess.remove_absolute(target)
+	err = DirAccess.rename_absolute(temp, target)
+	if err != OK:
+		DirAccess.remove_absolute(temp)
+		if not FileAccess.file_exists(target):
+			return "cannot rename %s to %s (%s)" % [temp, target, error_string(err)]
+	return ensure_executable(ProjectSettings.globalize_path(target), os_name)
+
+
+## Restores the executable bit of [param path] on Linux and macOS when it is
+## missing. Returns "" on success, or what went wrong.
+static func ensure_executable(path: String, os_name: String) -> String:
+	if os_name == "Windows":
+		return ""
+	if (FileAccess.get_unix_permissions(path) & 0x49) != 0:
+		return ""
+	var output: Array = []
+	var code := OS.execute("chmod", PackedStringArray(["+x", path]), output, true)
+	if code != 0:
+		return ("cannot make %s executable (chmod exited with %d: %s): run chmod +x on it "
+				+ "yourself") % [path, code, "".join(PackedStringArray(output)).strip_edges()]
+	return ""
+
+
+## Finds the sidecar. [param override_path] is the node's
+## [code]sidecar_path[/code] property. Returns [code]{"program", "args"}[/code]
+## on success, or [code]{"error"}[/code] listing every path tried and what to do.
+static func locate(override_path: String) -> Dictionary:
+	var os_name := OS.get_name()
+	var exe_name := executable_name(os_name)
+	var windows := os_name == "Windows"
+	var node_names := PackedStringArray(["node.exe", "node"] if windows else ["node"])
+	var node_path := find_in_path(OS.get_environment("PATH"), node_names, ";" if windows else ":")
+	var tried: PackedStringArray = []
+
+	# 1. Explicit overrides.
+	var overrides: Array = [
+		[override_path, "the sidecar_path property"],
+		[str(ProjectSettings.get_setting(SETTING_SIDECAR_PATH, "")), "the project setting " + SETTING_SIDECAR_PATH],
+		[OS.get_environment(ENV_SIDECAR_PATH), "the environment variable " + ENV_SIDECAR_PATH],
+	]
+	for entry: Array in overrides:
+		var given: String = entry[0]
+		if given.is_empty():
+			continue
+		var global := given
+		if given.begins_with("res://") or given.begins_with("user://"):
+			global = ProjectSettings.globalize_path(given)
+		if not FileAccess.file_exists(global):
+			return {"error": "%s names %s, which does not exist: fix or clear it" % [entry[1], global]}
+		var cmd := command_for(global, node_path)
+		if str(cmd["program"]).is_empty():
+			return {"error": ("%s names the script %s, but node is not on PATH: install Node.js 20 or newer, or point it at "
+					+ "a sidecar "
+					+ "executable") % [entry[1], global]}
+		if cmd["program"] == global:
+			var chmod_error := ensure_executable(global, os_name)
+			if not chmod_error.is_empty():
+				return {"error": chmod_error}
+		return cmd
+
+	# 2. Next to the game executable (and in a macOS bundle's Frameworks).
+	var exe_dir := OS.get_executable_path().get_base_dir()
+	var beside: PackedStringArray = [exe_dir.path_join(exe_name)]
+	if os_name == "macOS":
+		beside.append(exe_dir.path_join("../Frameworks").simplify_path().path_join(exe_name))
+	for candidate: String in beside:
+		tried.append(candidate)
+		if FileAccess.file_exists(candidate):
+			var chmod_error := ensure_executable(candidate, os_name)
+			if not chmod_error.is_empty():
+				return {"error": chmod_error}
+			return command_for(candidate, node_path)
+
+	var dir := platform_dir(os_name, Engine.get_architecture_name())
+	if not dir.is_empty():
+		# 3. The raw executable in the addon (only when res:// is a real folder).
+		var raw_res := BIN_DIR.path_join(dir).path_join(exe_name)
+		var raw_global := ProjectSettings.globalize_path(raw_res)
+		tried.append(raw_global)
+		if raw_global != raw_res and FileAccess.file_exists(raw_global):
+			var chmod_error := ensure_executable(raw_global, os_name)
+			if not chmod_error.is_empty():
+				return {"error": chmod_error}
+			return command_for(raw_global, node_path)
+
+		# 4. The compressed executable, extracted once to user://.
+		var zst := BIN_DIR.path_join(dir).path_join(exe_name + ".zst")
+		var manifest_path := BIN_DIR.path_join(dir).path_join(EXECUTABLE_BASE + ".json")
+		tried.append(zst)
+		if FileAccess.file_exists(zst):
+			if not FileAccess.file_exists(manifest_path):
+				return {"error": ("%s exists but its manifest %s is missing: rebuild or reinstall the "
+						+ "addon") % [zst, manifest_path]}
+			var manifest := parse_manifest(FileAccess.get_file_as_string(manifest_path))
+			if manifest.has("error"):
+				return {"error": "%s %s: rebuild or reinstall the addon" % [manifest_path, manifest["error"]]}
+			if manifest["version"] != Protocol.ADDON_VERSION:
+				return {"error": ("%s describes sidecar %s, but this addon is %s: rebuild or reinstall the addon so both come "
+						+ "from the "
+						+ "same release") % [manifest_path, manifest["version"], Protocol.ADDON_VERSION]}
+			var target := extracted_path("user://", manifest["version"], manifest["sha256"], exe_name)
+			var target_global := ProjectSettings.globalize_path(target)
+			if _file_size(target) != int(manifest["size"]):
+				var extract_error := extract(zst, manifest, target, os_name)
+				if not extract_error.is_empty():
+					return {"error": "could not extract the sidecar: " + extract_error}
+			else:
+				var chmod_error := ensure_executable(target_global, os_name)
+				if not chmod_error.is_empty():
+					return {"error": chmod_error}
+			return command_for(target_global, node_path)
+
+	# 5. node on PATH running the built JavaScript.
+	var script_global := ProjectSettings.globalize_path(SCRIPT_PATH)
+	tried.append(script_global + " (with node from PATH)")
+	if script_global != SCRIPT_PATH and FileAccess.file_exists(script_global):
+		if not node_path.is_empty():
+			return command_for(script_global, node_path)
+		tried.append("node on PATH (not found)")
+
+	# 6. Nothing fits.
+	var where := dir if not dir.is_empty() else "<os>-<arch>"
+	return {"error": ("no sidecar found for %s (%s). Tried: %s. Copy the whole addons/websocket_server folder "
+			+ "from a release (it holds bin/%s/), or build it with `npm run build` and install Node.js 20+, or set "
+			+ "the sidecar_path property, the project setting %s or the environment variable %s to a sidecar "
+			+ "executable.") % [os_name, Engine.get_architecture_name(), "; ".join(tried), where,
+			SETTING_SIDECAR_PATH, ENV_SIDECAR_PATH]}
+
+
+static func _file_size(path: String) -> int:
+	if not FileAccess.file_exists(path):
+		return -1
+	var f := FileAccess.open(path, FileAccess.READ)
+	return -1 if f == null else f.get_length()
