@@ -1,0 +1,294 @@
+/**
+ * The benchmark runner: `npm run bench` (full, under ~10 minutes) or `npm run bench -- --quick`
+ * (CI smoke, about a minute). Options: --only=echo1,echo100,... --reps=N.
+ *
+ * Every figure is compared with a baseline measured in the same run, repetitions interleaved
+ * (raw ws, sidecar, then the Godot targets when GODOT is set), so machine noise hits both
+ * sides alike. Writes bench/results/results.md, results.json and chart.svg; logs go to
+ * bench/results/raw/ (gitignored).
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, createWriteStream } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderMarkdown, renderSvg, type Report, type Sample } from './report.js';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(BENCH, '..');
+const RESULTS = join(BENCH, 'results');
+const RAW = join(RESULTS, 'raw');
+mkdirSync(RAW, { recursive: true });
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const repsArg = args.find((a) => a.startsWith('--reps='));
+const REPS = repsArg ? Number(repsArg.slice(7)) : quick ? 1 : 5;
+const GODOT = process.env.GODOT && existsSync(process.env.GODOT) ? process.env.GODOT : undefined;
+const RUN_DEADLINE = Date.now() + (quick ? 4 : 20) * 60_000;
+
+type Target = 'raw' | 'sidecar' | 'godot-native' | 'godot-addon';
+const TARGETS: Target[] = ['raw', 'sidecar', ...(GODOT ? (['godot-native', 'godot-addon'] as Target[]) : [])];
+const GODOT_TARGETS = new Set<Target>(['godot-native', 'godot-addon']);
+
+const dur = quick ? { warmupMs: 300, durationMs: 1000 } : { warmupMs: 500, durationMs: 2000 };
+
+interface Scenario {
+  id: string;
+  title: string;
+  metric: string;
+  job: Record<string, unknown>;
+  /** which figure of the job result is the scenario's value */
+  pick: (r: Record<string, unknown>, server: RunningServer) => number;
+  extra?: (r: Record<string, unknown>, server: RunningServer) => Record<string, number>;
+  reps?: number;
+  targets?: Target[];
+  /** per target overrides of the job */
+  perTarget?: Partial<Record<Target, Record<string, unknown>>>;
+}
+
+const IDLE_CLIENTS = quick ? 2000 : 10_000;
+const SCENARIOS: Scenario[] = [
+  { id: 'echo1', title: 'Echo 64 B text, 1 client × 8 in flight', metric: 'round trips/s', job: { kind: 'echo', clients: 1, window: 8, size: 64, ...dur }, pick: (r) => r.msgs_per_s as number },
+  { id: 'echo100', title: 'Echo 64 B text, 100 clients × 8 in flight', metric: 'round trips/s', job: { kind: 'echo', clients: 100, window: 8, size: 64, ...dur }, pick: (r) => r.msgs_per_s as number },
+  { id: 'echo1000', title: 'Echo 64 B text, 1,000 clients × 2 in flight', metric: 'round trips/s', job: { kind: 'echo', clients: 1000, window: 2, size: 64, ...dur }, pick: (r) => r.msgs_per_s as number },
+  { id: 'binary', title: 'Echo 64 KiB binary, 10 clients × 2 in flight', metric: 'MB/s (one way)', job: { kind: 'echo', clients: 10, window: 2, size: 65536, binary: true, ...dur }, pick: (r) => r.mb_per_s as number },
+  { id: 'broadcast', title: 'Broadcast 1 KiB to 1,000 clients (rounds of 10, 2 in flight)', metric: 'deliveries/s', job: { kind: 'broadcast', clients: 1000, batch: 10, window: 2, size: 1024, ...dur }, pick: (r) => r.deliveries_per_s as number },
+  {
+    id: 'idle',
+    title: `${IDLE_CLIENTS.toLocaleString('en')} idle connections`,
+    metric: 'server RSS MB',
+    job: { kind: 'idle', clients: IDLE_CLIENTS, holdMs: 2500 },
+    pick: (_r, s) => s.rssLoadedMb ?? NaN,
+    extra: (r, s) => ({ rss_before_mb: s.rssBeforeMb ?? NaN, connect_s: r.connect_s as number }),
+    reps: quick ? 1 : 3,
+    targets: ['raw', 'sidecar', 'godot-addon'],
+  },
+  {
+    id: 'storm',
+    title: 'Connect storm: 1,000 at once, until all open and announced',
+    metric: 'ms',
+    job: { kind: 'storm', clients: 1000, connectTimeoutMs: 60_000 },
+    pick: (r) => r.total_ms as number,
+    extra: (r) => ({ opened: r.opened as number, all_open_ms: r.all_open_ms as number }),
+    reps: quick ? 1 : 3,
+  },
+  {
+    id: 'latency',
+    title: 'Latency, 100 clients × 20 msg/s',
+    metric: 'p50 µs',
+    job: { kind: 'latency', clients: 100, rate: 20, size: 64, warmupMs: 1000, durationMs: quick ? 2000 : 4000, frameTime: true },
+    pick: (r) => r.p50_us as number,
+    extra: (r) => {
+      const f = r.frame as { avg_us?: number } | undefined;
+      return { p99_us: r.p99_us as number, samples: r.samples as number, ...(f?.avg_us !== undefined ? { frame_us: f.avg_us } : {}) };
+    },
+  },
+  {
+    id: 'frame-idle',
+    title: 'Main-thread time per frame, 1,000 idle clients',
+    metric: 'µs/frame',
+    job: { kind: 'idle', clients: 1000, frameTime: true, durationMs: quick ? 1500 : 3000 },
+    pick: (r) => (r.frame as { avg_us?: number } | undefined)?.avg_us ?? NaN,
+    reps: quick ? 1 : 3,
+    targets: ['godot-native', 'godot-addon'],
+  },
+];
+
+// ---- processes --------------------------------------------------------------
+
+interface RunningServer {
+  target: Target;
+  proc: ChildProcess;
+  port: number;
+  startupUs: number;
+  rssPids: number[];
+  rssBeforeMb?: number;
+  rssLoadedMb?: number;
+}
+
+const started = new Set<ChildProcess>();
+let godotAddonProject: string | undefined;
+
+function rssMb(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kb += m ? Number(m[1]) : 0;
+    } catch {
+      /* gone */
+    }
+  }
+  return kb / 1024;
+}
+
+function prepareAddonProject(): string {
+  const dir = join(RAW, 'godot-addon-project');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'addons'), { recursive: true });
+  for (const f of ['project.godot', 'main.tscn', 'main.gd', 'native_server.gd']) cpSync(join(BENCH, 'godot', f), join(dir, f));
+  symlinkSync(join(ROOT, 'godot-addon', 'addons', 'websocket_server'), join(dir, 'addons', 'websocket_server'));
+  return dir;
+}
+
+function serverCommand(target: Target): [string, string[]] {
+  switch (target) {
+    case 'raw':
+      return [process.execPath, [join(BENCH, 'servers', 'raw-ws.mjs')]];
+    case 'sidecar':
+      return [process.execPath, ['--import', 'tsx', join(BENCH, 'servers', 'sidecar-host.ts')]];
+    case 'godot-native':
+      return [GODOT!, ['--headless', '--path', join(BENCH, 'godot'), '--', '--mode=native']];
+    case 'godot-addon':
+      godotAddonProject ??= prepareAddonProject();
+      return [GODOT!, ['--headless', '--path', godotAddonProject, '--', '--mode=addon', `--sidecar=${join(ROOT, 'dist', 'sidecar.cjs')}`]];
+  }
+}
+
+async function startServer(target: Target): Promise<RunningServer> {
+  const [file, argv] = serverCommand(target);
+  const proc = spawn(file, argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  started.add(proc);
+  const log = createWriteStream(join(RAW, `${target}.log`), { flags: 'a' });
+  proc.stderr!.pipe(log);
+  return new Promise((resolvePromise, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => fail(`${target} did not print READY within 30 s`), 30_000);
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      proc.kill('SIGKILL');
+      reject(new Error(`${why} (see ${join(RAW, `${target}.log`)})`));
+    };
+    proc.once('exit', (code) => fail(`${target} exited with ${code} before READY`));
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      buffer += chunk.toString();
+      const m = /READY port=(\d+) startup_us=(\d+) rss_pids=([\d,]+)/.exec(buffer);
+      if (m === null) return;
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      proc.stdout!.removeAllListeners('data');
+      proc.stdout!.on('data', (c: Buffer) => log.write(c));
+      resolvePromise({ target, proc, port: Number(m[1]), startupUs: Number(m[2]), rssPids: m[3]!.split(',').map(Number) });
+    });
+  });
+}
+
+async function stopServer(server: RunningServer): Promise<void> {
+  const proc = server.proc;
+  if (proc.exitCode !== null || proc.signalCode !== null) return void started.delete(proc);
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  proc.stdin!.end();
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+  started.delete(proc);
+  // Godot does not pass SIGTERM on to the addon's sidecar; it sees EOF and leaves within a second.
+  await new Promise((r) => setTimeout(r, GODOT_TARGETS.has(server.target) ? 300 : 50));
+}
+
+let loadgen: ChildProcess | undefined;
+function getLoadgen(): ChildProcess {
+  if (loadgen !== undefined && loadgen.connected) return loadgen;
+  loadgen = fork(join(BENCH, 'loadgen.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return loadgen;
+}
+
+function runJob(job: Record<string, unknown>, onHolding?: () => void): Promise<Record<string, unknown>> {
+  const lg = getLoadgen();
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      lg.kill('SIGKILL');
+      reject(new Error(`load generator did not answer within 200 s`));
+    }, 200_000);
+    const onMessage = (m: { type: string; result?: Record<string, unknown>; error?: string }): void => {
+      if (m.type === 'holding') return onHolding?.();
+      clearTimeout(timer);
+      lg.off('message', onMessage);
+      lg.off('exit', onExit);
+      if (m.type === 'result') resolvePromise(m.result!);
+      else reject(new Error(m.error));
+    };
+    const onExit = (): void => {
+      clearTimeout(timer);
+      reject(new Error('load generator exited'));
+    };
+    lg.on('message', onMessage);
+    lg.once('exit', onExit);
+    lg.send(job);
+  });
+}
+
+// ---- main -------------------------------------------------------------------
+
+const samples: Sample[] = [];
+const started_at = new Date();
+process.on('exit', () => {
+  for (const p of started) p.kill('SIGKILL');
+  loadgen?.kill('SIGKILL');
+});
+process.on('SIGINT', () => process.exit(130));
+
+async function runOne(scenario: Scenario, target: Target, rep: number): Promise<void> {
+  const server = await startServer(target);
+  samples.push({ scenario: 'startup', target, rep, value: server.startupUs / 1000 });
+  try {
+    const job = { ...scenario.job, ...(scenario.perTarget?.[target] ?? {}), url: `ws://127.0.0.1:${server.port}/` };
+    if (target === 'godot-native') job.concurrency = 8; // TCPServer's backlog is 8
+    await new Promise((r) => setTimeout(r, 200));
+    server.rssBeforeMb = rssMb(server.rssPids);
+    const result = await runJob(job, () => {
+      setTimeout(() => (server.rssLoadedMb = rssMb(server.rssPids)), 1500);
+    });
+    const value = scenario.pick(result, server);
+    const extra = scenario.extra?.(result, server) ?? {};
+    samples.push({ scenario: scenario.id, target, rep, value, extra });
+    console.log(`  ${scenario.id.padEnd(10)} ${target.padEnd(13)} rep ${rep + 1}: ${fmt(value)} ${JSON.stringify(extra, (_k, v) => (typeof v === 'number' ? Number(v.toFixed(1)) : v))}`);
+  } catch (error) {
+    samples.push({ scenario: scenario.id, target, rep, value: NaN, error: (error as Error).message });
+    console.log(`  ${scenario.id.padEnd(10)} ${target.padEnd(13)} rep ${rep + 1}: FAILED ${(error as Error).message}`);
+  } finally {
+    await stopServer(server);
+  }
+}
+
+function fmt(v: number): string {
+  return Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : String(v);
+}
+
+console.log(`bench: ${quick ? 'quick' : 'full'} run, ${REPS} repetition(s), targets ${TARGETS.join(', ')}${GODOT ? '' : ' (set GODOT to add the Godot targets)'}`);
+for (const scenario of SCENARIOS) {
+  if (only && !only.includes(scenario.id)) continue;
+  const targets = TARGETS.filter((t) => (scenario.targets ?? TARGETS).includes(t));
+  if (targets.length === 0) continue;
+  console.log(`${scenario.title}`);
+  for (let rep = 0; rep < (scenario.reps !== undefined ? Math.min(scenario.reps, REPS) : REPS); rep++) {
+    for (const target of targets) {
+      if (Date.now() > RUN_DEADLINE) {
+        console.log('  run deadline passed: skipping the rest');
+        break;
+      }
+      await runOne(scenario, target, rep);
+    }
+  }
+}
+loadgen?.disconnect();
+
+const report: Report = {
+  date: started_at.toISOString(),
+  mode: quick ? 'quick' : 'full',
+  reps: REPS,
+  node: process.version,
+  godot: GODOT ?? null,
+  machine: `${(await import('node:os')).cpus().length} cores, load ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+  scenarios: [...SCENARIOS.map((s) => ({ id: s.id, title: s.title, metric: s.metric })), { id: 'startup', title: 'Start-up: start() to listening', metric: 'ms' }],
+  samples,
+};
+writeFileSync(join(quick ? RAW : RESULTS, 'results.json'), JSON.stringify(report, null, 1) + '\n');
+writeFileSync(join(quick ? RAW : RESULTS, 'results.md'), renderMarkdown(report));
+writeFileSync(join(quick ? RAW : RESULTS, 'chart.svg'), renderSvg(report));
+console.log(`\n${renderMarkdown(report)}`);
+console.log(`written to ${quick ? RAW : RESULTS}/results.md, results.json, chart.svg`);
+process.exit(0);
