@@ -98,7 +98,7 @@ func _test_constants() -> void:
 	if not t.check(FileAccess.file_exists(ts_path), "protocol/constants.ts exists at %s" % ts_path):
 		return
 	var ts := FileAccess.get_file_as_string(ts_path)
-	var protocol_script: Script = load("res://addons/websocket_server/protocol.gd")
+	var protocol_script: Script = Protocol
 	var gd_constants := protocol_script.get_script_constant_map()
 	var regex := RegEx.create_from_string("\\b([A-Z_]+): (\\d+),")
 	var found := 0

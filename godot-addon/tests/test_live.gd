@@ -132,9 +132,10 @@ func _test_quick_start() -> void:
 	t.check(await _wait(func() -> bool: return a.is_closed() and c.is_closed()), "stop() closes every client")
 	t.check_eq(a.peer.get_close_code(), 1001, "clients see 1001 (going away) after stop()")
 	t.check(not qs.server.is_listening(), "not listening after stop()")
-	qs.server.free()
+	var qs_server: Server = qs.server
 	qs.queue_free()
 	await t.process_frame
+	qs_server.free()
 
 
 func _test_node_in_tree() -> void:
