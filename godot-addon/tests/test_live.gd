@@ -43,6 +43,7 @@ func run(runner: Runner) -> void:
 	await _test_sidecar_death()
 	await _test_auth()
 	await _test_bad_sidecars()
+	await _test_chat_example()
 	for c: Client in clients:
 		c.peer.close()
 
@@ -300,3 +301,29 @@ func _test_bad_sidecars() -> void:
 			not missing.start(0) and errs.size() == 1 and errs[0].contains("does not exist"),
 			"a missing sidecar_path is reported: %s" % [errs])
 	missing.free()
+
+
+func _test_chat_example() -> void:
+	var scene: PackedScene = load("res://examples/chat_server.tscn")
+	var chat := scene.instantiate()
+	t.root.add_child(chat)
+	var server: Server = chat.get_node("Server")
+	if not t.check(server.is_listening() and server.get_port() == 8081, "the chat example listens on 8081"):
+		chat.queue_free()
+		return
+	var alice := _client("ws://127.0.0.1:8081/?name=alice&room=red")
+	var bob := _client("ws://127.0.0.1:8081/?name=bob&room=red")
+	var carol := _client("ws://127.0.0.1:8081/?name=carol&room=blue")
+	t.check(await _wait(func() -> bool: return alice.has("you are in #red") and bob.has("you are in #red")
+			and carol.has("you are in #blue")), "chat clients join the rooms named in their URLs")
+	alice.peer.send_text("hi red")
+	t.check(await _wait(func() -> bool: return bob.has("alice: hi red")), "a chat line reaches the room")
+	carol.peer.send_text("/join red")
+	t.check(await _wait(func() -> bool: return alice.has("* carol joined #red")), "/join announces the newcomer")
+	carol.peer.send_text("/who")
+	var who_listed := func(m: Variant) -> bool:
+		return m is String and m.begins_with("in #red:") and m.contains("alice") and m.contains("bob")
+	t.check(await _wait(func() -> bool: return carol.received.any(who_listed)), "/who lists the room")
+	t.check(not alice.has("alice: hi red"), "the sender does not get its own line back")
+	chat.queue_free()
+	await t.process_frame
