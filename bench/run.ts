@@ -29,6 +29,8 @@ const RUN_DEADLINE = Date.now() + (quick ? 4 : 20) * 60_000;
 
 type Target = 'raw' | 'sidecar' | 'godot-native' | 'godot-addon';
 const TARGETS: Target[] = ['raw', 'sidecar', ...(GODOT ? (['godot-native', 'godot-addon'] as Target[]) : [])];
+/** BENCH_SERVER_NODE_ARGS: extra node flags for the raw ws server and the TS host process (e.g. --cpu-prof). */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const GODOT_TARGETS = new Set<Target>(['godot-native', 'godot-addon']);
 
 const dur = quick ? { warmupMs: 300, durationMs: 1000 } : { warmupMs: 500, durationMs: 2000 };
@@ -135,9 +137,9 @@ function prepareAddonProject(): string {
 function serverCommand(target: Target): [string, string[]] {
   switch (target) {
     case 'raw':
-      return [process.execPath, [join(BENCH, 'servers', 'raw-ws.mjs')]];
+      return [process.execPath, [...SERVER_NODE_ARGS, join(BENCH, 'servers', 'raw-ws.mjs')]];
     case 'sidecar':
-      return [process.execPath, ['--import', 'tsx', join(BENCH, 'servers', 'sidecar-host.ts')]];
+      return [process.execPath, [...SERVER_NODE_ARGS, '--import', 'tsx', join(BENCH, 'servers', 'sidecar-host.ts')]];
     case 'godot-native':
       return [GODOT!, ['--headless', '--path', join(BENCH, 'godot'), '--', '--mode=native']];
     case 'godot-addon':
@@ -235,7 +237,7 @@ async function runOne(scenario: Scenario, target: Target, rep: number): Promise<
   const server = await startServer(target);
   samples.push({ scenario: 'startup', target, rep, value: server.startupUs / 1000 });
   try {
-    const job = { ...scenario.job, ...(scenario.perTarget?.[target] ?? {}), url: `ws://127.0.0.1:${server.port}/` };
+    const job: Record<string, unknown> = { ...scenario.job, ...(scenario.perTarget?.[target] ?? {}), url: `ws://127.0.0.1:${server.port}/` };
     if (target === 'godot-native') job.concurrency = 8; // TCPServer's backlog is 8
     await new Promise((r) => setTimeout(r, 200));
     server.rssBeforeMb = rssMb(server.rssPids);

@@ -7,7 +7,10 @@ import { SidecarHost } from '../../host/sidecar-host.js';
 import { nodeCommand } from '../../host/sidecar-command.js';
 
 const t0 = process.hrtime.bigint();
-const host = await SidecarHost.launch({ command: nodeCommand() });
+// BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar, e.g. "--cpu-prof --cpu-prof-dir=bench/results/raw/prof".
+const command = nodeCommand();
+const extraArgs = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const host = await SidecarHost.launch({ command: { ...command, args: [...extraArgs, ...command.args] } });
 const listening = await host.start({ port: 0, host: '127.0.0.1', heartbeat_interval_ms: 30000 });
 const startupUs = Number(process.hrtime.bigint() - t0) / 1000;
 
