@@ -66,7 +66,7 @@ export class SidecarServer {
   private readonly counters = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
   private stopWaiters: Array<() => void> = [];
   /** Client sockets corked during this turn (see `corkForThisTurn`). */
-  private readonly corked = new Set<Socket>();
+  private readonly corked = new Map<Socket, Client>();
 
   /**
    * @param emit receives every event, in order
@@ -167,8 +167,9 @@ export class SidecarServer {
   broadcast(payload: string | Uint8Array, exclude: number): void {
     if (!this.requireListening('broadcast')) return;
     const [data, binary] = toPayload(payload);
+    const frame = this.sharedFrame(data, binary);
     for (const client of this.clients.values()) {
-      if (client.id !== exclude) this.deliver(client, data, binary);
+      if (client.id !== exclude) this.deliver(client, data, binary, frame);
     }
   }
 
@@ -176,9 +177,10 @@ export class SidecarServer {
   broadcastToRoom(room: string, payload: string | Uint8Array, exclude: number): void {
     if (!this.requireListening('room broadcast')) return;
     const [data, binary] = toPayload(payload);
+    const frame = this.sharedFrame(data, binary);
     for (const id of this.rooms.clientsIn(room)) {
       const client = this.clients.get(id);
-      if (client !== undefined && id !== exclude) this.deliver(client, data, binary);
+      if (client !== undefined && id !== exclude) this.deliver(client, data, binary, frame);
     }
   }
 
@@ -448,15 +450,34 @@ export class SidecarServer {
     this.emit([Event.CLIENT_CONNECTED, id, client.info]);
   }
 
-  private deliver(client: Client, data: Uint8Array, binary: boolean): void {
+  /**
+   * The WebSocket frame of a fan-out, built once and written as-is to every recipient. Only
+   * without permessage-deflate: then ws's sender never queues (it queues only while compressing
+   * or reading a Blob), so writing to the socket directly keeps frames in order, and the bytes
+   * count in `bufferedAmount` like any other send.
+   */
+  private sharedFrame(data: Uint8Array, binary: boolean): Buffer | undefined {
+    if (this.options === undefined || this.options.permessageDeflate || this.clients.size < 2) return undefined;
+    return frameUnmasked(data, binary);
+  }
+
+  private deliver(client: Client, data: Uint8Array, binary: boolean, frame?: Buffer): void {
     const ws = client.ws;
     if (ws.readyState !== WebSocket.OPEN || client.closeCode !== undefined) return;
-    this.corkForThisTurn(ws);
-    ws.send(data, { binary });
+    const socket = this.corkForThisTurn(client);
+    if (frame !== undefined && socket !== undefined) socket.write(frame);
+    else ws.send(data, { binary });
     this.counters.messagesOut++;
     this.counters.bytesOut += data.length;
+    // A corked socket is checked when the turn's writes reach the kernel (uncorkAll).
+    if (socket === undefined) this.checkOutbound(client);
+  }
+
+  /** Closes a client whose queued outbound bytes passed `max_outbound_buffer`. */
+  private checkOutbound(client: Client): void {
+    const ws = client.ws;
     const limit = this.options?.maxOutboundBuffer ?? Infinity;
-    if (ws.bufferedAmount > limit) {
+    if (ws.readyState === WebSocket.OPEN && client.closeCode === undefined && ws.bufferedAmount > limit) {
       this.error(
         ErrorCode.OUTBOUND_OVERFLOW,
         `client ${client.id} is not reading: ${ws.bufferedAmount} bytes were queued for it, past max_outbound_buffer (${limit}), so it was closed with 1008`,
@@ -469,20 +490,25 @@ export class SidecarServer {
   /**
    * Corks the client's socket until the end of the current turn, so every message the host sent
    * it in one batch leaves in one writev instead of one syscall each (ws corks only per message).
-   * The corked bytes already count in `bufferedAmount`, so the outbound limit stays exact.
+   * The outbound limit is checked once those writes reached the kernel, so it counts what the
+   * client really left unread, as it did when every message was written on its own.
    */
-  private corkForThisTurn(ws: WebSocket): void {
-    const socket = (ws as unknown as { _socket?: Socket | null })._socket;
-    if (socket === undefined || socket === null || this.corked.has(socket)) return;
+  private corkForThisTurn(client: Client): Socket | undefined {
+    const socket = (client.ws as unknown as { _socket?: Socket | null })._socket;
+    if (socket === undefined || socket === null) return undefined;
+    if (this.corked.has(socket)) return socket;
     socket.cork();
-    this.corked.add(socket);
+    this.corked.set(socket, client);
     if (this.corked.size === 1) process.nextTick(this.uncorkAll);
+    return socket;
   }
 
   private readonly uncorkAll = (): void => {
-    // end() and destroy() uncork on their own; uncork() on such a socket does nothing.
-    for (const socket of this.corked) socket.uncork();
+    const corked = [...this.corked];
     this.corked.clear();
+    // end() and destroy() uncork on their own; uncork() on such a socket does nothing.
+    for (const [socket] of corked) socket.uncork();
+    for (const [, client] of corked) this.checkOutbound(client);
   };
 
   /** Starts a close we initiated; the socket is destroyed if the client does not answer in time. */
@@ -593,6 +619,26 @@ export class SidecarServer {
 function toPayload(payload: string | Uint8Array): [Uint8Array, boolean] {
   // Encode text once, not once per recipient; ws sends a Buffer with binary: false as a text frame.
   return typeof payload === 'string' ? [Buffer.from(payload), false] : [payload, true];
+}
+
+/** A final, unmasked (server-to-client) WebSocket data frame holding `data` (RFC 6455 §5.2). */
+export function frameUnmasked(data: Uint8Array, binary: boolean): Buffer {
+  const length = data.length;
+  const headerBytes = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerBytes + length);
+  frame[0] = 0x80 | (binary ? 0x02 : 0x01);
+  if (length < 126) {
+    frame[1] = length;
+  } else if (length < 65536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.set(data, headerBytes);
+  return frame;
 }
 
 function parseRequestUrl(raw: string | undefined): { path: string; query: string } {
