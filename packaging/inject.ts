@@ -9,12 +9,14 @@
  * Usage: tsx packaging/inject.ts [platform-dir...]   (default: all four; needs the blob from make-blob.ts)
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   BLOB_PATH,
   MACHO_SEGMENT,
+  NODE_VERSION,
   PLATFORMS,
   type Platform,
   SEA_BUILD_DIR,
@@ -89,10 +91,26 @@ export function checkInjected(platform: Platform, file: string, blob: Buffer): v
   }
 }
 
-/** Builds one platform's sidecar executable and returns its path in the addon. */
-export function injectPlatform(platform: Platform, blobPath: string = BLOB_PATH): string {
+/**
+ * Builds one platform's sidecar executable and returns its path in the addon.
+ * An existing output that already carries this exact blob and passes every
+ * check is kept (`reused`), so repeated builds take seconds.
+ */
+export function injectPlatform(platform: Platform, options: { blobPath?: string; force?: boolean } = {}): { file: string; reused: boolean } {
+  const blobPath = options.blobPath ?? BLOB_PATH;
   if (!existsSync(blobPath)) throw new Error(`the SEA blob ${blobPath} does not exist: run "tsx packaging/make-blob.ts" first`);
   const blob = readFileSync(blobPath);
+  const target = outputBinary(platform);
+  const stampFile = join(SEA_BUILD_DIR, `${platform.dir}.stamp.json`);
+  const stamp = JSON.stringify({ node: NODE_VERSION, blobSha256: createHash('sha256').update(blob).digest('hex') });
+  if (!options.force && existsSync(target) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
+    try {
+      checkInjected(platform, target, blob);
+      return { file: target, reused: true };
+    } catch {
+      // Stale or damaged: rebuild below.
+    }
+  }
   const source = fetchNode(platform);
   const workDir = join(SEA_BUILD_DIR, platform.dir);
   const work = join(workDir, platform.executable);
@@ -105,20 +123,20 @@ export function injectPlatform(platform: Platform, blobPath: string = BLOB_PATH)
   if (platform.format === 'macho') writeFileSync(work, signAdHoc(readFileSync(work), MACOS_IDENTIFIER));
   checkInjected(platform, work, blob);
   mkdirSync(outputDir(platform), { recursive: true });
-  const target = outputBinary(platform);
   const staging = `${target}.tmp-${process.pid}`;
   copyFileSync(work, staging);
   chmodSync(staging, 0o755);
   renameSync(staging, target);
+  writeFileSync(stampFile, stamp);
   rmSync(workDir, { recursive: true, force: true });
-  return target;
+  return { file: target, reused: false };
 }
 
 if (isMain(import.meta.url)) {
   const wanted = process.argv.length > 2 ? process.argv.slice(2).map(platformByDir) : PLATFORMS;
   try {
     for (const platform of wanted) {
-      const file = injectPlatform(platform);
+      const { file } = injectPlatform(platform, { force: true });
       console.log(`${platform.dir}: ${file} (${mb(readFileSync(file).length)})`);
     }
   } catch (error) {

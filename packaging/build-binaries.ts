@@ -1,0 +1,53 @@
+/**
+ * Everything after `npm run build` for the per-platform sidecar executables:
+ * download the four Node binaries (cached), make the SEA blob, inject it into
+ * each, sign the macOS ones, compress each and write its manifest, and make
+ * the release zip. Steps whose output is already current are skipped.
+ * `npm run build:binaries` runs `npm run build` and then this.
+ *
+ * Usage: tsx packaging/build-binaries.ts [--force]   (--force rebuilds and recompresses everything)
+ */
+import { statSync } from 'node:fs';
+import { relative } from 'node:path';
+import { PLATFORMS, REPO_ROOT, isMain, mb, outputBinary } from './config.js';
+import { compressPlatform } from './compress.js';
+import { fetchNode } from './fetch-node.js';
+import { injectPlatform } from './inject.js';
+import { makeBlob } from './make-blob.js';
+import { makeReleaseZip } from './zip.js';
+
+function step<T>(label: string, run: () => T): T {
+  const started = Date.now();
+  process.stdout.write(`==> ${label}... `);
+  const result = run();
+  console.log(`${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+export function buildBinaries(options: { force?: boolean } = {}): void {
+  const started = Date.now();
+  for (const platform of PLATFORMS) step(`Node binary for ${platform.dir} (npm pack, cached)`, () => fetchNode(platform));
+  step('SEA blob from dist/sidecar.cjs', () => makeBlob());
+  const rows: string[] = [];
+  for (const platform of PLATFORMS) {
+    const { reused } = step(`inject ${platform.dir}`, () => injectPlatform(platform, options));
+    const manifest = step(`compress ${platform.dir} (zstd -19)`, () => compressPlatform(platform, options));
+    rows.push(
+      `  ${platform.dir.padEnd(12)} ${mb(manifest.size).padStart(9)} raw  ${mb(manifest.compressed_size).padStart(8)} .zst  ` +
+        `${relative(REPO_ROOT, outputBinary(platform))}${reused && manifest.reused ? '  (up to date)' : ''}`,
+    );
+  }
+  const { zip } = step('release zip', () => makeReleaseZip());
+  console.log(`\nsidecar executables:\n${rows.join('\n')}`);
+  console.log(`release zip: ${relative(REPO_ROOT, zip)} (${mb(statSync(zip).size)}; compressed binaries only)`);
+  console.log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+if (isMain(import.meta.url)) {
+  try {
+    buildBinaries({ force: process.argv.includes('--force') });
+  } catch (error) {
+    console.error(`\nbuild:binaries failed: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
