@@ -46,7 +46,7 @@ async function bystander(started: Started): Promise<() => Promise<void>> {
 }
 
 describe('bad upgrades get the right HTTP status', () => {
-  it.each([
+  it.each<[string, { auth?: boolean }]>([
     ['plain', {}],
     ['auth', { auth: true }],
   ])('wrong Sec-WebSocket-Version (%s mode): 400 naming the versions spoken, no connection request', async (_mode, options) => {
