@@ -18,9 +18,9 @@ import { makeReleaseZip } from './zip.js';
 
 function step<T>(label: string, run: () => T): T {
   const started = Date.now();
-  process.stdout.write(`==> ${label}... `);
+  console.log(`==> ${label}`);
   const result = run();
-  console.log(`${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`    ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return result;
 }
 

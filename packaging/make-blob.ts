@@ -7,8 +7,8 @@
  * Usage: tsx packaging/make-blob.ts
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { BLOB_PATH, BUNDLE_PATH, NODE_VERSION, SEA_BUILD_DIR, isMain, platformByDir, runTool } from './config.js';
+import { join, relative } from 'node:path';
+import { BLOB_PATH, BUNDLE_PATH, NODE_VERSION, REPO_ROOT, SEA_BUILD_DIR, isMain, platformByDir, runTool } from './config.js';
 import { fetchNode } from './fetch-node.js';
 
 export const SEA_CONFIG_PATH = join(SEA_BUILD_DIR, 'sea-config.json');
@@ -24,9 +24,12 @@ export function makeBlob(): string {
   }
   const node = fetchNode(platformByDir('linux-x64'));
   mkdirSync(SEA_BUILD_DIR, { recursive: true });
+  // Relative paths (Node resolves them against the working directory, the
+  // repository root): the blob records `main`, and a build machine's folder
+  // names have no business inside shipped binaries.
   const config = {
-    main: BUNDLE_PATH,
-    output: BLOB_PATH,
+    main: relative(REPO_ROOT, BUNDLE_PATH),
+    output: relative(REPO_ROOT, BLOB_PATH),
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: false,
