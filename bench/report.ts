@@ -138,15 +138,18 @@ export function verdicts(r: Report): Verdict[] {
 
 export function renderMarkdown(r: Report): string {
   const godot = r.godot !== null;
+  const before = r.samples.some((s) => s.target === 'sidecar-before');
   const lines: string[] = [];
   lines.push('# Benchmark results', '');
   lines.push(`${r.date}, ${r.mode} run, ${r.reps} repetition(s) per scenario (fewer where noted by n), Node ${r.node}, ${r.machine}${godot ? `, Godot ${r.godot}` : ', no Godot (GODOT unset)'}.`);
   lines.push('Figures: median (min–max) over repetitions. Ratios: median of per-repetition ratios, repetitions interleaved so both sides share the machine\'s load. Command: `npm run bench`.', '');
   const head = ['Scenario', 'Metric', 'raw ws', 'sidecar + TS host', 'sidecar / raw'];
+  if (before) head.push('sidecar before', 'after / before');
   if (godot) head.push('Godot native', 'Godot + addon', 'addon / native');
   lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
   for (const row of rows(r)) {
     const c = [row.title, row.metric, cell(stat(values(r, row.id, 'raw', row.get))), cell(stat(values(r, row.id, 'sidecar', row.get))), ratioCell(pairedRatio(r, row.id, 'sidecar', 'raw', row.get))];
+    if (before) c.push(cell(stat(values(r, row.id, 'sidecar-before', row.get))), ratioCell(pairedRatio(r, row.id, 'sidecar', 'sidecar-before', row.get)));
     if (godot) c.push(cell(stat(values(r, row.id, 'godot-native', row.get))), cell(stat(values(r, row.id, 'godot-addon', row.get))), ratioCell(pairedRatio(r, row.id, 'godot-addon', 'godot-native', row.get)));
     if (c.slice(2).every((x) => x === '—')) continue;
     lines.push(`| ${c.join(' | ')} |`);

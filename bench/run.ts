@@ -27,8 +27,15 @@ const REPS = repsArg ? Number(repsArg.slice(7)) : quick ? 1 : 5;
 const GODOT = process.env.GODOT && existsSync(process.env.GODOT) ? process.env.GODOT : undefined;
 const RUN_DEADLINE = Date.now() + (quick ? 4 : 20) * 60_000;
 
-type Target = 'raw' | 'sidecar' | 'godot-native' | 'godot-addon';
-const TARGETS: Target[] = ['raw', 'sidecar', ...(GODOT ? (['godot-native', 'godot-addon'] as Target[]) : [])];
+type Target = 'raw' | 'sidecar' | 'sidecar-before' | 'godot-native' | 'godot-addon';
+/** BENCH_BEFORE_BUNDLE: a sidecar bundle built from an older revision, run as target "sidecar-before" (A/B of an optimization). */
+const BEFORE_BUNDLE = process.env.BENCH_BEFORE_BUNDLE && existsSync(process.env.BENCH_BEFORE_BUNDLE) ? resolve(process.env.BENCH_BEFORE_BUNDLE) : undefined;
+const TARGETS: Target[] = [
+  'raw',
+  'sidecar',
+  ...(BEFORE_BUNDLE ? (['sidecar-before'] as Target[]) : []),
+  ...(GODOT ? (['godot-native', 'godot-addon'] as Target[]) : []),
+];
 /** BENCH_SERVER_NODE_ARGS: extra node flags for the raw ws server and the TS host process (e.g. --cpu-prof). */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const GODOT_TARGETS = new Set<Target>(['godot-native', 'godot-addon']);
@@ -64,7 +71,7 @@ const SCENARIOS: Scenario[] = [
     pick: (_r, s) => s.rssLoadedMb ?? NaN,
     extra: (r, s) => ({ rss_before_mb: s.rssBeforeMb ?? NaN, connect_s: r.connect_s as number }),
     reps: quick ? 1 : 3,
-    targets: ['raw', 'sidecar', 'godot-addon'],
+    targets: ['raw', 'sidecar', 'sidecar-before', 'godot-addon'],
   },
   {
     id: 'storm',
@@ -139,6 +146,7 @@ function serverCommand(target: Target): [string, string[]] {
     case 'raw':
       return [process.execPath, [...SERVER_NODE_ARGS, join(BENCH, 'servers', 'raw-ws.mjs')]];
     case 'sidecar':
+    case 'sidecar-before':
       return [process.execPath, [...SERVER_NODE_ARGS, '--import', 'tsx', join(BENCH, 'servers', 'sidecar-host.ts')]];
     case 'godot-native':
       return [GODOT!, ['--headless', '--path', join(BENCH, 'godot'), '--', '--mode=native']];
@@ -150,7 +158,8 @@ function serverCommand(target: Target): [string, string[]] {
 
 async function startServer(target: Target): Promise<RunningServer> {
   const [file, argv] = serverCommand(target);
-  const proc = spawn(file, argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = target === 'sidecar-before' ? { ...process.env, BENCH_SIDECAR_BUNDLE: BEFORE_BUNDLE } : process.env;
+  const proc = spawn(file, argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env });
   started.add(proc);
   const log = createWriteStream(join(RAW, `${target}.log`), { flags: 'a' });
   proc.stderr!.pipe(log);

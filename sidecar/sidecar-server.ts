@@ -27,7 +27,6 @@ const MAX_CLOSE_REASON_BYTES = 123;
 interface Client {
   id: number;
   ws: WebSocket;
-  info: ClientInfo;
   /** Set when the sidecar started the close: the code it sent and why. */
   closeCode?: number;
   closeReason?: string;
@@ -45,6 +44,8 @@ interface PendingRequest {
 type State = 'idle' | 'starting' | 'listening' | 'stopping';
 
 const kChosenSubprotocol = Symbol('chosen-subprotocol');
+const kClient = Symbol('client');
+type ClientSocket = WebSocket & { [kClient]: Client };
 
 export class SidecarServer {
   private readonly emit: (event: AnyEvent) => void;
@@ -57,7 +58,7 @@ export class SidecarServer {
   private readonly rooms = new RoomRegistry();
   private readonly pending = new Map<number, PendingRequest>();
   /** Connections that have not finished their upgrade, with their deadline timers. */
-  private readonly handshaking = new Map<Duplex, NodeJS.Timeout>();
+  private readonly handshaking = new Map<Duplex, { timer: NodeJS.Timeout; onClose: () => void }>();
   private nextClientId = 1;
   private nextRequestId = 1;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -329,15 +330,16 @@ export class SidecarServer {
       this.log('info', `dropped a connection that did not finish its WebSocket handshake within ${options.handshakeTimeoutMs} ms`);
       socket.destroy();
     }, options.handshakeTimeoutMs);
-    this.handshaking.set(socket, timer);
-    socket.once('close', () => {
+    const onClose = (): void => {
       clearTimeout(timer);
       this.handshaking.delete(socket);
-    });
+    };
+    this.handshaking.set(socket, { timer, onClose });
+    socket.once('close', onClose);
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => {}); // a reset during the handshake is not the server's problem
+    socket.on('error', ignoreError); // a reset during the handshake is not the server's problem
     const options = this.options;
     if (this.state !== 'listening' || options === undefined) {
       refuseUpgrade(socket, 503, 'Server stopping');
@@ -392,9 +394,11 @@ export class SidecarServer {
   }
 
   private stopHandshakeTimer(socket: Duplex): void {
-    const timer = this.handshaking.get(socket);
-    if (timer !== undefined) {
-      clearTimeout(timer);
+    const handshake = this.handshaking.get(socket);
+    if (handshake !== undefined) {
+      clearTimeout(handshake.timer);
+      // Drop the listener too, or every open connection would keep it and its timer alive.
+      socket.off('close', handshake.onClose);
       this.handshaking.delete(socket);
     }
   }
@@ -419,36 +423,50 @@ export class SidecarServer {
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const id = this.nextClientId++;
-    const client: Client = { id, ws, info: describeClient(req, parseRequestUrl(req.url), ws.protocol), awaitingPong: false };
+    const client: Client = { id, ws, awaitingPong: false };
     this.clients.set(id, client);
     if (this.paused) ws.pause();
+    // The same four listeners serve every client (they find it through the socket), so an idle
+    // connection costs no closures; `info` goes out once and is not kept.
+    (ws as ClientSocket)[kClient] = client;
+    const listeners = this.clientListeners;
+    ws.on('message', listeners.message);
+    ws.on('pong', listeners.pong);
+    ws.on('error', listeners.error);
+    ws.on('close', listeners.close);
+    this.emit([Event.CLIENT_CONNECTED, id, describeClient(req, parseRequestUrl(req.url), ws.protocol)]);
+  }
 
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      this.counters.messagesIn++;
-      this.counters.bytesIn += data.length;
-      this.emit(isBinary ? [Event.BINARY, id, data] : [Event.TEXT, id, data.toString('utf8')]);
-    });
-    ws.on('pong', () => {
-      client.awaitingPong = false;
-    });
-    ws.on('error', (error: Error & { code?: string }) => {
+  private readonly clientListeners = ((server: SidecarServer) => ({
+    message(this: WebSocket, data: Buffer, isBinary: boolean): void {
+      const id = (this as ClientSocket)[kClient].id;
+      server.counters.messagesIn++;
+      server.counters.bytesIn += data.length;
+      server.emit(isBinary ? [Event.BINARY, id, data] : [Event.TEXT, id, data.toString('utf8')]);
+    },
+    pong(this: WebSocket): void {
+      (this as ClientSocket)[kClient].awaitingPong = false;
+    },
+    error(this: WebSocket, error: Error & { code?: string }): void {
+      const client = (this as ClientSocket)[kClient];
       if (client.closeCode !== undefined) return;
       const code = closeCodeForError(error);
       client.closeCode = code;
       client.closeReason = error.message;
-      this.error(ErrorCode.CLIENT_PROTOCOL_ERROR, `client ${id} broke the WebSocket protocol (${error.message}) and was closed with ${code}`, id);
-    });
-    ws.on('close', (receivedCode: number, reasonBuffer: Buffer) => {
-      this.clients.delete(id);
-      this.rooms.leaveAll(id);
+      server.error(ErrorCode.CLIENT_PROTOCOL_ERROR, `client ${client.id} broke the WebSocket protocol (${error.message}) and was closed with ${code}`, client.id);
+    },
+    close(this: WebSocket, receivedCode: number, reasonBuffer: Buffer): void {
+      const client = (this as ClientSocket)[kClient];
+      const id = client.id;
+      server.clients.delete(id);
+      server.rooms.leaveAll(id);
       const clean = receivedCode !== 1006;
       const code = client.closeCode ?? receivedCode;
       const reason = client.closeReason ?? reasonBuffer.toString('utf8');
-      this.emit([Event.CLIENT_DISCONNECTED, id, code, reason, clean]);
-      this.notifyIfEmpty();
-    });
-    this.emit([Event.CLIENT_CONNECTED, id, client.info]);
-  }
+      server.emit([Event.CLIENT_DISCONNECTED, id, code, reason, clean]);
+      server.notifyIfEmpty();
+    },
+  }))(this);
 
   /**
    * The WebSocket frame of a fan-out, built once and written as-is to every recipient. Only
@@ -557,7 +575,7 @@ export class SidecarServer {
       refuseUpgrade(request.socket, 503, 'Server stopping');
     }
     this.pending.clear();
-    for (const [socket, timer] of this.handshaking) {
+    for (const [socket, { timer }] of this.handshaking) {
       clearTimeout(timer);
       socket.destroy();
     }
@@ -615,6 +633,8 @@ export class SidecarServer {
     return client;
   }
 }
+
+function ignoreError(): void {}
 
 function toPayload(payload: string | Uint8Array): [Uint8Array, boolean] {
   // Encode text once, not once per recipient; ws sends a Buffer with binary: false as a text frame.
