@@ -50,6 +50,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // EPIPE: the host closed our stdout; nobody is left to report to.
   void exit(EXIT_OK, `stdout failed (${error.code ?? error.message}): the host went away`);
 });
+// EPIPE on stderr: the host is gone (killed with SIGKILL, say). Without this listener every log
+// line became an uncaughtException whose own log line failed again, a loop that burnt the CPU
+// until the shutdown deadline. Nothing is logged here: there is nobody left to read it.
+process.stderr.on('error', () => void exit(EXIT_OK));
 process.on('SIGTERM', () => void exit(EXIT_OK, 'SIGTERM received'));
 process.on('SIGINT', () => void exit(EXIT_OK, 'SIGINT received'));
 process.on('uncaughtException', (error) => {
