@@ -69,6 +69,11 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
   private startWaiter: { resolve: (l: Listening) => void; reject: (e: Error) => void } | undefined;
   private exited: Promise<number | null>;
   private stderrTail = '';
+  /** Clients the sidecar reported connected and not yet disconnected. */
+  private readonly clientIds = new Set<number>();
+  /** Rejections of requests still waiting for an answer, run once the sidecar is gone. */
+  private readonly onGone = new Set<() => void>();
+  private gone = false;
 
   private constructor(child: ChildProcess, hello: [number, string, string[]], buffered: Buffer) {
     super();
@@ -83,6 +88,8 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
       this.startWaiter = undefined;
       this.emit('exit', code, signal);
     });
+    // 'close' comes after the last stdout byte was read: nothing can answer any more.
+    child.once('close', () => this.onClosed());
     child.stdout!.on('data', (chunk: Buffer) => this.onStdout(chunk));
     if (buffered.length > 0) setImmediate(() => this.onStdout(buffered));
   }
@@ -158,6 +165,10 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
   /** Sends `start` and resolves once listening; rejects with `StartFailedError`. */
   start(options: StartOptions = {}): Promise<Listening> {
     return new Promise((resolve, reject) => {
+      if (this.gone) {
+        reject(new Error(`the sidecar is not running (it exited with code ${this.child.exitCode}, signal ${this.child.signalCode})${this.stderrHint()}`));
+        return;
+      }
       this.startWaiter = { resolve, reject };
       this.send([Command.START, PROTOCOL_VERSION, options]);
     });
@@ -165,7 +176,7 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
 
   /** Sends `stop` and resolves on `stopped`. */
   stop(): Promise<void> {
-    return new Promise((resolve) => {
+    return this.answered('stop', (resolve) => {
       this.once('stopped', resolve);
       this.send([Command.STOP]);
     });
@@ -219,7 +230,7 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
   ping(): Promise<number> {
     const token = this.nextToken++;
     const sentAt = performance.now();
-    return new Promise((resolve) => {
+    return this.answered('ping', (resolve) => {
       this.pongs.set(token, () => resolve(performance.now() - sentAt));
       this.send([Command.PING, token]);
     });
@@ -227,7 +238,7 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
 
   stats(): Promise<Stats> {
     const token = this.nextToken++;
-    return new Promise((resolve) => {
+    return this.answered('get_stats', (resolve) => {
       this.statsWaiters.set(token, resolve);
       this.send([Command.GET_STATS, token]);
     });
@@ -291,6 +302,36 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
     return this.stderrTail;
   }
 
+  /** Resolves as `executor` does, or rejects once the sidecar is gone, so no caller waits forever. */
+  private answered<T>(what: string, executor: (resolve: (value: T) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const fail = (): void =>
+        reject(new Error(`the sidecar exited (code ${this.child.exitCode}, signal ${this.child.signalCode}) before answering ${what}${this.stderrHint()}`));
+      if (this.gone) {
+        fail();
+        return;
+      }
+      this.onGone.add(fail);
+      executor((value) => {
+        this.onGone.delete(fail);
+        resolve(value);
+      });
+    });
+  }
+
+  /**
+   * The sidecar is gone and its stdout fully read. As the Godot addon does, every
+   * client still known is reported disconnected with 1006, and waiting requests fail.
+   */
+  private onClosed(): void {
+    this.gone = true;
+    for (const fail of this.onGone) fail();
+    this.onGone.clear();
+    const ids = [...this.clientIds];
+    this.clientIds.clear();
+    for (const id of ids) this.emit('disconnected', id, 1006, 'the sidecar exited', false);
+  }
+
   private onStderr(chunk: Buffer): void {
     const text = chunk.toString();
     this.stderrTail = (this.stderrTail + text).slice(-8000);
@@ -327,6 +368,7 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
         this.emit('request', event[1], event[2]);
         break;
       case Event.CLIENT_CONNECTED:
+        this.clientIds.add(event[1]);
         this.emit('connected', event[1], event[2]);
         break;
       case Event.TEXT:
@@ -339,6 +381,7 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
         break;
       }
       case Event.CLIENT_DISCONNECTED:
+        this.clientIds.delete(event[1]);
         this.emit('disconnected', event[1], event[2], event[3], event[4]);
         break;
       case Event.ERROR:
