@@ -92,6 +92,27 @@ describe.skipIf(!ENABLED)(`soak (runs only with SOAK=1; ${CLIENTS} clients, SOAK
       host.setMaxListeners(0);
       const errors: string[] = [];
       host.on('sidecarError', (code, message) => errors.push(`${code}: ${message}`));
+      // How long the sidecar kept its clients paused because this host fell behind reading stdout,
+      // and how late this process's own timers ran: both explain a heartbeat drop if one happens.
+      let pausedAt: number | undefined;
+      let pauses = 0;
+      let longestPauseMs = 0;
+      host.on('log', (_level, line) => {
+        if (line.startsWith('host is not reading')) {
+          pauses++;
+          pausedAt = performance.now();
+        } else if (line.startsWith('host caught up') && pausedAt !== undefined) {
+          longestPauseMs = Math.max(longestPauseMs, performance.now() - pausedAt);
+          pausedAt = undefined;
+        }
+      });
+      let maxLagMs = 0;
+      let lastBeat = performance.now();
+      const lagMonitor = setInterval(() => {
+        const now = performance.now();
+        maxLagMs = Math.max(maxLagMs, now - lastBeat - 100);
+        lastBeat = now;
+      }, 100);
       const disconnects = new Map<number, number>();
       host.on('disconnected', (id, code) => disconnects.set(id, code));
       // The host echoes what clients send, tagged as echoes.
@@ -130,7 +151,16 @@ describe.skipIf(!ENABLED)(`soak (runs only with SOAK=1; ${CLIENTS} clients, SOAK
       const endAt = Date.now() + MINUTES * 60_000;
       const retire = async (t: Tracked): Promise<void> => {
         t.retiring = true;
-        await until(() => t.echoed.length === t.sent.length, `client ${t.id}'s echoes before it leaves`, 60_000);
+        await until(() => t.echoed.length === t.sent.length, `client ${t.id}'s echoes before it leaves`, 60_000).catch((error: Error) => {
+          const missing = t.sent.filter((token) => !t.echoed.includes(token));
+          throw new Error(
+            `${error.message}: sent ${t.sent.length}, echoed ${t.echoed.length}, missing ${missing.slice(0, 10).join(' ')}; ` +
+              `socket state ${t.client.ws.readyState}, host saw it leave with ${disconnects.get(t.id) ?? 'nothing'}; ` +
+              `sidecar errors: ${errors.slice(0, 5).join(' | ') || 'none'}; ` +
+              `sidecar paused ${pauses} times, longest ${longestPauseMs.toFixed(0)} ms${pausedAt !== undefined ? `, paused now for ${(performance.now() - pausedAt).toFixed(0)} ms` : ''}; ` +
+              `this process's worst timer lag ${maxLagMs.toFixed(0)} ms`,
+          );
+        });
         const gone = until(() => disconnects.has(t.id), `the host to see client ${t.id} leave`, 30_000);
         t.client.ws.close(1000, 'churn');
         await gone;
@@ -230,6 +260,9 @@ describe.skipIf(!ENABLED)(`soak (runs only with SOAK=1; ${CLIENTS} clients, SOAK
         rssEndMiB: +(rssEnd / 2 ** 20).toFixed(1),
         errors: errors.length,
         problems: problems.length,
+        sidecarPauses: pauses,
+        longestPauseMs: Math.round(longestPauseMs),
+        worstTimerLagMs: Math.round(maxLagMs),
       };
       console.log(`soak summary: ${JSON.stringify(summary)}`);
       expect(problems.slice(0, 20)).toEqual([]);
@@ -241,6 +274,7 @@ describe.skipIf(!ENABLED)(`soak (runs only with SOAK=1; ${CLIENTS} clients, SOAK
       expect(uncounted).toBeLessThanOrEqual(churned * 2);
       expect(stats.clients).toBe(CLIENTS);
       expect(churned).toBeGreaterThan(0);
+      clearInterval(lagMonitor);
       for (const t of live) t.client.ws.terminate();
     },
     (MINUTES * 60 + 600) * 1000,
