@@ -12,6 +12,8 @@ export interface Started {
   host: SidecarHost;
   listening: Listening;
   url: string;
+  /** Client ids announced by the host, by the client's remote port. */
+  idsByPort: Map<number, number>;
 }
 
 const running = new Set<SidecarHost>();
@@ -24,7 +26,12 @@ export async function startSidecar(options: StartOptions = {}, env?: NodeJS.Proc
   const listening = await host.start({ port: 0, host: '127.0.0.1', heartbeat_interval_ms: 0, ...options });
   const scheme = listening.tls ? 'wss' : 'ws';
   const address = listening.host.includes(':') ? `[${listening.host}]` : listening.host;
-  return { host, listening, url: `${scheme}://${address}:${listening.port}` };
+  const idsByPort = new Map<number, number>();
+  host.on('connected', (id, info) => idsByPort.set(info.port, id));
+  host.on('disconnected', (id) => {
+    for (const [port, known] of idsByPort) if (known === id) idsByPort.delete(port);
+  });
+  return { host, listening, url: `${scheme}://${address}:${listening.port}`, idsByPort };
 }
 
 /** Ends every sidecar a test launched; for afterEach. */
@@ -109,15 +116,8 @@ export class RecordingClient {
  * many clients may connect at once.
  */
 export async function connect(started: Started, path = '/', options: WebSocket.ClientOptions & { protocols?: string[] } = {}): Promise<{ client: RecordingClient; id: number }> {
-  const seen = new Map<number, number>();
-  const onConnected = (id: number, info: { port: number }): void => void seen.set(info.port, id);
-  started.host.on('connected', onConnected);
-  try {
-    const client = await new RecordingClient(started.url + path, options).opened();
-    const localPort = (client.ws as unknown as { _socket: { localPort: number } })._socket.localPort;
-    await until(() => seen.has(localPort), `the host to announce the client on port ${localPort}`);
-    return { client, id: seen.get(localPort)! };
-  } finally {
-    started.host.off('connected', onConnected);
-  }
+  const client = await new RecordingClient(started.url + path, options).opened();
+  const localPort = (client.ws as unknown as { _socket: { localPort: number } })._socket.localPort;
+  await until(() => started.idsByPort.has(localPort), `the host to announce the client on port ${localPort}`);
+  return { client, id: started.idsByPort.get(localPort)! };
 }
