@@ -31,6 +31,8 @@ interface Client {
   closeCode?: number;
   closeReason?: string;
   awaitingPong: boolean;
+  /** Drops the client if the ping in flight gets no pong; cleared by that pong or the close. */
+  pongTimer?: NodeJS.Timeout;
 }
 
 interface PendingRequest {
@@ -445,7 +447,9 @@ export class SidecarServer {
       server.emit(isBinary ? [Event.BINARY, id, data] : [Event.TEXT, id, data.toString('utf8')]);
     },
     pong(this: WebSocket): void {
-      (this as ClientSocket)[kClient].awaitingPong = false;
+      const client = (this as ClientSocket)[kClient];
+      client.awaitingPong = false;
+      clearTimeout(client.pongTimer);
     },
     error(this: WebSocket, error: Error & { code?: string }): void {
       const client = (this as ClientSocket)[kClient];
@@ -458,6 +462,7 @@ export class SidecarServer {
     close(this: WebSocket, receivedCode: number, reasonBuffer: Buffer): void {
       const client = (this as ClientSocket)[kClient];
       const id = client.id;
+      clearTimeout(client.pongTimer);
       server.clients.delete(id);
       server.rooms.leaveAll(id);
       const clean = receivedCode !== 1006;
@@ -549,7 +554,9 @@ export class SidecarServer {
         if (client.awaitingPong || client.ws.readyState !== WebSocket.OPEN) continue;
         client.awaitingPong = true;
         client.ws.ping();
-        const timer = setTimeout(() => {
+        // The pong clears this timer, so it can only judge its own ping: with a timeout longer than
+        // the interval, checking the flag alone dropped clients whose newer ping was still in flight.
+        client.pongTimer = setTimeout(() => {
           if (!client.awaitingPong || client.ws.readyState !== WebSocket.OPEN || !this.clients.has(client.id)) return;
           client.closeCode = 1006;
           client.closeReason = 'heartbeat timeout';
@@ -560,7 +567,6 @@ export class SidecarServer {
           );
           client.ws.terminate();
         }, options.heartbeatTimeoutMs);
-        client.ws.once('close', () => clearTimeout(timer));
       }
     }, options.heartbeatIntervalMs);
   }
