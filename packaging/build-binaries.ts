@@ -5,11 +5,14 @@
  * the release zip. Steps whose output is already current are skipped.
  * `npm run build:binaries` runs `npm run build` and then this.
  *
- * Usage: tsx packaging/build-binaries.ts [--force]   (--force rebuilds and recompresses everything)
+ * Usage: tsx packaging/build-binaries.ts [--force] [--only=linux-x64,...]
+ *   --force  rebuild and recompress everything
+ *   --only   build just these platforms and skip the release zip (which needs all four);
+ *            e.g. `npm run build:binaries -- --only=linux-x64` for a quick local run
  */
 import { statSync } from 'node:fs';
 import { relative } from 'node:path';
-import { PLATFORMS, REPO_ROOT, isMain, mb, outputBinary } from './config.js';
+import { PLATFORMS, type Platform, REPO_ROOT, isMain, mb, outputBinary, platformByDir } from './config.js';
 import { compressPlatform } from './compress.js';
 import { fetchNode } from './fetch-node.js';
 import { injectPlatform } from './inject.js';
@@ -24,12 +27,13 @@ function step<T>(label: string, run: () => T): T {
   return result;
 }
 
-export function buildBinaries(options: { force?: boolean } = {}): void {
+export function buildBinaries(options: { force?: boolean; platforms?: readonly Platform[] } = {}): void {
   const started = Date.now();
-  for (const platform of PLATFORMS) step(`Node binary for ${platform.dir} (npm pack, cached)`, () => fetchNode(platform));
+  const platforms = options.platforms ?? PLATFORMS;
+  for (const platform of platforms) step(`Node binary for ${platform.dir} (npm pack, cached)`, () => fetchNode(platform));
   step('SEA blob from dist/sidecar.cjs', () => makeBlob());
   const rows: string[] = [];
-  for (const platform of PLATFORMS) {
+  for (const platform of platforms) {
     const { reused } = step(`inject ${platform.dir}`, () => injectPlatform(platform, options));
     const manifest = step(`compress ${platform.dir} (zstd -19)`, () => compressPlatform(platform, options));
     rows.push(
@@ -37,15 +41,21 @@ export function buildBinaries(options: { force?: boolean } = {}): void {
         `${relative(REPO_ROOT, outputBinary(platform))}${reused && manifest.reused ? '  (up to date)' : ''}`,
     );
   }
-  const { zip } = step('release zip', () => makeReleaseZip());
+  const all = PLATFORMS.every((p) => platforms.includes(p));
+  const zip = all ? step('release zip', () => makeReleaseZip()).zip : undefined;
   console.log(`\nsidecar executables:\n${rows.join('\n')}`);
-  console.log(`release zip: ${relative(REPO_ROOT, zip)} (${mb(statSync(zip).size)}; compressed binaries only)`);
+  if (zip) console.log(`release zip: ${relative(REPO_ROOT, zip)} (${mb(statSync(zip).size)}; compressed binaries only)`);
+  else console.log('release zip: skipped (--only builds a subset; the zip needs all four platforms)');
   console.log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
 if (isMain(import.meta.url)) {
   try {
-    buildBinaries({ force: process.argv.includes('--force') });
+    const only = process.argv.find((arg) => arg.startsWith('--only='));
+    const unknown = process.argv.slice(2).filter((arg) => arg !== '--force' && arg !== only);
+    if (unknown.length > 0) throw new Error(`unknown argument ${unknown.join(' ')}: use --force and/or --only=<platform>,...`);
+    const platforms = only?.slice('--only='.length).split(',').filter(Boolean).map(platformByDir);
+    buildBinaries({ force: process.argv.includes('--force'), ...(platforms ? { platforms } : {}) });
   } catch (error) {
     console.error(`\nbuild:binaries failed: ${(error as Error).message}`);
     process.exit(1);

@@ -11,7 +11,7 @@
  * Usage: tsx packaging/compress.ts [platform-dir...]   (default: all four)
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { PLATFORMS, type Platform, SIDECAR_VERSION, isMain, mb, outputBinary, outputCompressed, outputManifest, platformByDir, runTool } from './config.js';
 
 /** zstd level: 19 is the strongest level that needs no --ultra and keeps decoding memory small. */
@@ -72,6 +72,7 @@ export function compressPlatform(platform: Platform, options: { force?: boolean 
     sha256: rawSha256,
     compressed_size: statSync(staging).size,
   };
+  chmodSync(staging, 0o644); // zstd copies the executable bit; the .zst is data
   renameSync(staging, zst);
   writeFileSync(outputManifest(platform), `${JSON.stringify(manifest, null, 2)}\n`);
   return { ...manifest, reused: false };
