@@ -18,7 +18,7 @@ function request(lines: string[]): string {
 }
 
 /** Opens a raw client and learns the id the host got for it. */
-export async function openRaw(started: Started, extraHeaders: string[] = []): Promise<{ raw: RawClient; id: number }> {
+async function openRaw(started: Started, extraHeaders: string[] = []): Promise<{ raw: RawClient; id: number }> {
   const seen = new Map<number, number>();
   const onConnected = (id: number, info: { port: number }): void => void seen.set(info.port, id);
   started.host.on('connected', onConnected);
