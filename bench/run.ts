@@ -52,6 +52,8 @@ interface Scenario {
   extra?: (r: Record<string, unknown>, server: RunningServer) => Record<string, number>;
   reps?: number;
   targets?: Target[];
+  /** extra arguments for the Godot bench project (after --) */
+  godotArgs?: string[];
   /** per target overrides of the job */
   perTarget?: Partial<Record<Target, Record<string, unknown>>>;
 }
@@ -61,7 +63,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'echo1', title: 'Echo 64 B text, 1 client × 8 in flight', metric: 'round trips/s', job: { kind: 'echo', clients: 1, window: 8, size: 64, ...dur }, pick: (r) => r.msgs_per_s as number },
   { id: 'echo100', title: 'Echo 64 B text, 100 clients × 8 in flight', metric: 'round trips/s', job: { kind: 'echo', clients: 100, window: 8, size: 64, ...dur }, pick: (r) => r.msgs_per_s as number },
   { id: 'echo1000', title: 'Echo 64 B text, 1,000 clients × 2 in flight', metric: 'round trips/s', job: { kind: 'echo', clients: 1000, window: 2, size: 64, ...dur }, pick: (r) => r.msgs_per_s as number },
-  { id: 'binary', title: 'Echo 64 KiB binary, 10 clients × 2 in flight', metric: 'MB/s (one way)', job: { kind: 'echo', clients: 10, window: 2, size: 65536, binary: true, ...dur }, pick: (r) => r.mb_per_s as number },
+  { id: 'binary', title: 'Echo 64 KiB binary, 10 clients × 2 in flight', metric: 'MB/s (one way)', job: { kind: 'echo', clients: 10, window: 2, size: 65536, binary: true, ...dur }, pick: (r) => r.mb_per_s as number, godotArgs: ['--buffer-kib=160'] },
   { id: 'broadcast', title: 'Broadcast 1 KiB to 1,000 clients (rounds of 10, 2 in flight)', metric: 'deliveries/s', job: { kind: 'broadcast', clients: 1000, batch: 10, window: 2, size: 1024, ...dur }, pick: (r) => r.deliveries_per_s as number },
   {
     id: 'idle',
@@ -148,7 +150,7 @@ function prepareAddonProject(): string {
   return dir;
 }
 
-function serverCommand(target: Target): [string, string[]] {
+function serverCommand(target: Target, godotArgs: string[] = []): [string, string[]] {
   switch (target) {
     case 'raw':
       return [process.execPath, [...SERVER_NODE_ARGS, join(BENCH, 'servers', 'raw-ws.mjs')]];
@@ -156,15 +158,15 @@ function serverCommand(target: Target): [string, string[]] {
     case 'sidecar-before':
       return [process.execPath, [...SERVER_NODE_ARGS, '--import', 'tsx', join(BENCH, 'servers', 'sidecar-host.ts')]];
     case 'godot-native':
-      return [GODOT!, ['--headless', '--path', join(BENCH, 'godot'), '--', '--mode=native']];
+      return [GODOT!, ['--headless', '--path', join(BENCH, 'godot'), '--', '--mode=native', ...godotArgs]];
     case 'godot-addon':
       godotAddonProject ??= prepareAddonProject();
-      return [GODOT!, ['--headless', '--path', godotAddonProject, '--', '--mode=addon', `--sidecar=${join(ROOT, 'dist', 'sidecar.cjs')}`]];
+      return [GODOT!, ['--headless', '--path', godotAddonProject, '--', '--mode=addon', `--sidecar=${join(ROOT, 'dist', 'sidecar.cjs')}`, ...godotArgs]];
   }
 }
 
-async function startServer(target: Target): Promise<RunningServer> {
-  const [file, argv] = serverCommand(target);
+async function startServer(target: Target, godotArgs?: string[]): Promise<RunningServer> {
+  const [file, argv] = serverCommand(target, godotArgs);
   const env = target === 'sidecar-before' ? { ...process.env, BENCH_SIDECAR_BUNDLE: BEFORE_BUNDLE } : process.env;
   const proc = spawn(file, argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env });
   started.add(proc);
@@ -252,7 +254,7 @@ process.on('SIGINT', () => process.exit(130));
 const startCount: Partial<Record<Target, number>> = {};
 
 async function runOne(scenario: Scenario, target: Target, rep: number): Promise<void> {
-  const server = await startServer(target);
+  const server = await startServer(target, scenario.godotArgs);
   // Every server start is a start-up sample; the nth start of each target pair up (starts are interleaved).
   startCount[target] = (startCount[target] ?? 0) + 1;
   samples.push({ scenario: 'startup', target, rep: startCount[target] - 1, value: server.startupUs / 1000 });

@@ -17,11 +17,14 @@ var ft_started := 0
 
 func _ready() -> void:
 	var sidecar := ""
+	var buffer_kib := 0
 	for arg in OS.get_cmdline_user_args():
 		if arg.begins_with("--mode="):
 			mode = arg.get_slice("=", 1)
 		elif arg.begins_with("--sidecar="):
 			sidecar = arg.get_slice("=", 1)
+		elif arg.begins_with("--buffer-kib="):
+			buffer_kib = int(arg.get_slice("=", 1))
 	var t0 := Time.get_ticks_usec()
 	var rss_pids := str(OS.get_process_id())
 	if mode == "addon":
@@ -36,6 +39,8 @@ func _ready() -> void:
 		rss_pids += "," + str(server._proc.pid)
 	else:
 		server = load("res://native_server.gd").new()
+		if buffer_kib > 0:
+			server.buffer_bytes = buffer_kib * 1024
 		if server.listen(0, "127.0.0.1") != OK:
 			printerr("native server failed to listen")
 			get_tree().quit(1)
@@ -62,14 +67,14 @@ func _process(_delta: float) -> void:
 	ft_max = maxi(ft_max, spent)
 
 
-func _on_connected(id: int) -> void:
+func _on_connected(_id: int) -> void:
 	clients += 1
 	if waiter != 0 and clients >= wait_for:
 		server.send_text(waiter, "!reached")
 		waiter = 0
 
 
-func _on_disconnected(id: int, _code: int = 0) -> void:
+func _on_disconnected(_id: int, _code: int = 0) -> void:
 	clients -= 1
 
 
@@ -106,4 +111,6 @@ func _control(id: int, message: String) -> void:
 		"!ftget":
 			var elapsed := float(Time.get_ticks_usec() - ft_started) / 1e6
 			var avg := float(ft_sum) / maxi(ft_frames, 1)
-			server.send_text(id, "!ft " + JSON.stringify({"avg_us": avg, "max_us": ft_max, "frames": ft_frames, "fps": ft_frames / maxf(elapsed, 0.001)}))
+			var fps := ft_frames / maxf(elapsed, 0.001)
+			var stats := {"avg_us": avg, "max_us": ft_max, "frames": ft_frames, "fps": fps}
+			server.send_text(id, "!ft " + JSON.stringify(stats))

@@ -23,6 +23,8 @@ class PendingPeer:
 var tcp_server := TCPServer.new()
 var pending_peers: Array[PendingPeer] = []
 var peers: Dictionary = {}
+## Per-peer buffer size: Godot's default (64 KiB) unless a scenario needs bigger messages.
+var buffer_bytes := 65535
 var _next_id := 1
 
 
@@ -107,8 +109,8 @@ func _connect_pending(p: PendingPeer) -> bool:
 	if p.tcp.get_status() != StreamPeerTCP.STATUS_CONNECTED:
 		return true
 	p.ws = WebSocketPeer.new()
-	p.ws.inbound_buffer_size = 1 << 20
-	p.ws.outbound_buffer_size = 1 << 20
+	p.ws.inbound_buffer_size = buffer_bytes
+	p.ws.outbound_buffer_size = buffer_bytes
 	p.ws.max_queued_packets = 4096
 	p.ws.accept_stream(p.tcp)
 	return false
