@@ -310,9 +310,11 @@ const report: Report = {
   scenarios: [...SCENARIOS.map((s) => ({ id: s.id, title: s.title, metric: s.metric })), { id: 'startup', title: 'Start-up: start() to listening', metric: 'ms' }],
   samples,
 };
-writeFileSync(join(quick ? RAW : RESULTS, 'results.json'), JSON.stringify(report, null, 1) + '\n');
-writeFileSync(join(quick ? RAW : RESULTS, 'results.md'), renderMarkdown(report));
-writeFileSync(join(quick ? RAW : RESULTS, 'chart.svg'), renderSvg(report));
+// Only a whole default run replaces the committed results; quick and partial runs go to raw/.
+const outDir = quick || only || repsArg ? RAW : RESULTS;
+writeFileSync(join(outDir, 'results.json'), JSON.stringify(report, null, 1) + '\n');
+writeFileSync(join(outDir, 'results.md'), renderMarkdown(report));
+writeFileSync(join(outDir, 'chart.svg'), renderSvg(report));
 console.log(`\n${renderMarkdown(report)}`);
-console.log(`written to ${quick ? RAW : RESULTS}/results.md, results.json, chart.svg`);
+console.log(`written to ${outDir}/results.md, results.json, chart.svg`);
 process.exit(0);

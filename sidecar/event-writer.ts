@@ -9,8 +9,14 @@ import { LENGTH_PREFIX_BYTES } from '../protocol/constants.js';
 import type { AnyEvent } from '../protocol/messages.js';
 import { packValue } from '../protocol/msgpack.js';
 
+/**
+ * A queued frame body: a whole msgpack value, or (for client messages) a msgpack head followed by
+ * the message's own bytes, so they are copied once, straight into the turn's write.
+ */
+type Body = Buffer | { head: Buffer; data: Uint8Array };
+
 export class EventWriter {
-  private bodies: Buffer[] = [];
+  private bodies: Body[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
   private backedUp = false;
@@ -42,6 +48,21 @@ export class EventWriter {
     }
   }
 
+  /**
+   * Queues `[op, clientId, data]` for a client message (`text` with its UTF-8 bytes as str, or
+   * `binary` as bin) without decoding the text or copying the bytes into a msgpack buffer first.
+   * The bytes are those of `packValue` for the same value (smallest headers, PROTOCOL.md).
+   */
+  writeClientMessage(op: number, clientId: number, data: Uint8Array, isText: boolean): void {
+    const head = encodeMessageHead(op, clientId, data.length, isText);
+    this.bodies.push({ head, data });
+    this.queuedBytes += LENGTH_PREFIX_BYTES + head.length + data.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
   /** Writes everything queued now, in one write. Returns the stream's write result. */
   readonly flush = (): boolean => {
     this.flushScheduled = false;
@@ -49,9 +70,17 @@ export class EventWriter {
     const frames = Buffer.allocUnsafe(this.queuedBytes);
     let offset = 0;
     for (const body of this.bodies) {
-      frames.writeUInt32LE(body.length, offset);
-      offset += LENGTH_PREFIX_BYTES;
-      offset += body.copy(frames, offset);
+      if (Buffer.isBuffer(body)) {
+        frames.writeUInt32LE(body.length, offset);
+        offset += LENGTH_PREFIX_BYTES;
+        offset += body.copy(frames, offset);
+      } else {
+        frames.writeUInt32LE(body.head.length + body.data.length, offset);
+        offset += LENGTH_PREFIX_BYTES;
+        offset += body.head.copy(frames, offset);
+        frames.set(body.data, offset);
+        offset += body.data.length;
+      }
     }
     this.bodies = [];
     this.queuedBytes = 0;
@@ -66,4 +95,49 @@ export class EventWriter {
     }
     return accepted;
   };
+}
+
+/** msgpack of `[op, clientId, <str|bin header of length n>]`, the payload itself left out; clientId < 2^32. */
+export function encodeMessageHead(op: number, clientId: number, n: number, isText: boolean): Buffer {
+  const head = Buffer.allocUnsafe(2 + 9 + 5);
+  head[0] = 0x93; // fixarray of 3
+  head[1] = op; // positive fixint: event opcodes are 64-127
+  let at = 2;
+  if (clientId < 0x80) {
+    head[at++] = clientId;
+  } else if (clientId < 0x100) {
+    head[at++] = 0xcc;
+    head[at++] = clientId;
+  } else if (clientId < 0x10000) {
+    head[at++] = 0xcd;
+    at = head.writeUInt16BE(clientId, at);
+  } else {
+    // Callers pass ids below 2^32 (larger ones go through packValue).
+    head[at++] = 0xce;
+    at = head.writeUInt32BE(clientId, at);
+  }
+  if (isText) {
+    if (n < 32) {
+      head[at++] = 0xa0 | n;
+    } else if (n < 0x100) {
+      head[at++] = 0xd9;
+      head[at++] = n;
+    } else if (n < 0x10000) {
+      head[at++] = 0xda;
+      at = head.writeUInt16BE(n, at);
+    } else {
+      head[at++] = 0xdb;
+      at = head.writeUInt32BE(n, at);
+    }
+  } else if (n < 0x100) {
+    head[at++] = 0xc4;
+    head[at++] = n;
+  } else if (n < 0x10000) {
+    head[at++] = 0xc5;
+    at = head.writeUInt16BE(n, at);
+  } else {
+    head[at++] = 0xc6;
+    at = head.writeUInt32BE(n, at);
+  }
+  return head.subarray(0, at);
 }

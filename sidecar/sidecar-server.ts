@@ -47,10 +47,18 @@ type State = 'idle' | 'starting' | 'listening' | 'stopping';
 
 const kChosenSubprotocol = Symbol('chosen-subprotocol');
 const kClient = Symbol('client');
+
+/**
+ * Receives `text`/`binary` events as raw bytes (ws already checked text is UTF-8), so the
+ * writer can frame them without decoding the text or copying the bytes twice
+ * (EventWriter.writeClientMessage). Without one, they go through `emit` as values.
+ */
+export type ClientMessageSink = (op: number, clientId: number, data: Uint8Array, isText: boolean) => void;
 type ClientSocket = WebSocket & { [kClient]: Client };
 
 export class SidecarServer {
   private readonly emit: (event: AnyEvent) => void;
+  private readonly emitMessage: ClientMessageSink | undefined;
   private readonly log: Logger;
   private state: State = 'idle';
   private options: ServerOptions | undefined;
@@ -75,9 +83,10 @@ export class SidecarServer {
    * @param emit receives every event, in order
    * @param log receives human-readable diagnostics (stderr in production)
    */
-  constructor(emit: (event: AnyEvent) => void, log: Logger) {
+  constructor(emit: (event: AnyEvent) => void, log: Logger, emitMessage?: ClientMessageSink) {
     this.emit = emit;
     this.log = log;
+    this.emitMessage = emitMessage;
   }
 
   get isListening(): boolean {
@@ -444,7 +453,8 @@ export class SidecarServer {
       const id = (this as ClientSocket)[kClient].id;
       server.counters.messagesIn++;
       server.counters.bytesIn += data.length;
-      server.emit(isBinary ? [Event.BINARY, id, data] : [Event.TEXT, id, data.toString('utf8')]);
+      if (server.emitMessage !== undefined && id < 0x100000000) server.emitMessage(isBinary ? Event.BINARY : Event.TEXT, id, data, !isBinary);
+      else server.emit(isBinary ? [Event.BINARY, id, data] : [Event.TEXT, id, data.toString('utf8')]);
     },
     pong(this: WebSocket): void {
       const client = (this as ClientSocket)[kClient];
