@@ -175,6 +175,12 @@ export class SidecarServer {
     if (client !== undefined) this.deliver(client, data, true);
   }
 
+  /** Sends bytes as a text (UTF-8, already checked) or binary message to one client. */
+  sendBytes(clientId: number, data: Uint8Array, binary: boolean): void {
+    const client = this.requireClient(clientId);
+    if (client !== undefined) this.deliver(client, data, binary);
+  }
+
   /** Sends to every client but `exclude` (0 for none). */
   broadcast(payload: string | Uint8Array, exclude: number): void {
     if (!this.requireListening('broadcast')) return;
