@@ -167,7 +167,13 @@ function serverCommand(target: Target, godotArgs: string[] = []): [string, strin
 
 async function startServer(target: Target, godotArgs?: string[]): Promise<RunningServer> {
   const [file, argv] = serverCommand(target, godotArgs);
-  const env = target === 'sidecar-before' ? { ...process.env, BENCH_SIDECAR_BUNDLE: BEFORE_BUNDLE } : process.env;
+  // BENCH_AFTER_BUNDLE pins the "sidecar" target to a given bundle too (A/B runs while dist/ changes).
+  const env =
+    target === 'sidecar-before'
+      ? { ...process.env, BENCH_SIDECAR_BUNDLE: BEFORE_BUNDLE }
+      : target === 'sidecar' && process.env.BENCH_AFTER_BUNDLE
+        ? { ...process.env, BENCH_SIDECAR_BUNDLE: resolve(process.env.BENCH_AFTER_BUNDLE) }
+        : process.env;
   const proc = spawn(file, argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env });
   started.add(proc);
   const log = createWriteStream(join(RAW, `${target}.log`), { flags: 'a' });
