@@ -33,6 +33,19 @@ interface Client {
   awaitingPong: boolean;
   /** Drops the client if the ping in flight gets no pong; cleared by that pong or the close. */
   pongTimer?: NodeJS.Timeout;
+  /** Messages delivered in the current event-loop turn (see `countForFairness`). */
+  turnMessages: number;
+}
+
+/**
+ * Messages one client may deliver per event-loop turn. ws parses everything a socket read
+ * brought (64 KiB: thousands of tiny messages) in one go, so without a share one flooding client
+ * put its whole batch ahead of every other client's message, on stdout and at the host.
+ */
+const FAIR_SHARE_PER_TURN = 16;
+
+interface ReceiverInternals {
+  _allowSynchronousEvents?: boolean;
 }
 
 interface PendingRequest {
@@ -78,6 +91,9 @@ export class SidecarServer {
   private stopWaiters: Array<() => void> = [];
   /** Client sockets corked during this turn (see `corkForThisTurn`). */
   private readonly corked = new Map<Socket, Client>();
+  /** Clients that delivered messages this turn, and those whose receiver was told to wait. */
+  private readonly countedThisTurn: Client[] = [];
+  private readonly throttled: ReceiverInternals[] = [];
 
   /**
    * @param emit receives every event, in order
@@ -440,7 +456,7 @@ export class SidecarServer {
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const id = this.nextClientId++;
-    const client: Client = { id, ws, awaitingPong: false };
+    const client: Client = { id, ws, awaitingPong: false, turnMessages: 0 };
     this.clients.set(id, client);
     if (this.paused) ws.pause();
     // The same four listeners serve every client (they find it through the socket), so an idle
@@ -456,7 +472,9 @@ export class SidecarServer {
 
   private readonly clientListeners = ((server: SidecarServer) => ({
     message(this: WebSocket, data: Buffer, isBinary: boolean): void {
-      const id = (this as ClientSocket)[kClient].id;
+      const client = (this as ClientSocket)[kClient];
+      const id = client.id;
+      server.countForFairness(client);
       server.counters.messagesIn++;
       server.counters.bytesIn += data.length;
       if (server.emitMessage !== undefined && id < 0x100000000) server.emitMessage(isBinary ? Event.BINARY : Event.TEXT, id, data, !isBinary);
@@ -499,6 +517,35 @@ export class SidecarServer {
     if (this.options === undefined || this.options.permessageDeflate || this.clients.size < 2) return undefined;
     return frameUnmasked(data, binary);
   }
+
+  /**
+   * Past its fair share in this turn, a client's next messages wait for later turns: its ws
+   * receiver switches to ws's own `allowSynchronousEvents: false` mode (each message deferred
+   * with setImmediate) until the turn ends, so other sockets are read in between. Turning that
+   * mode on for every client would cost every burst a setImmediate per message; this costs
+   * nothing below the share. A ws without the internal flag simply gets no fairness.
+   */
+  countForFairness(client: Client): void {
+    if (client.turnMessages++ === 0) {
+      this.countedThisTurn.push(client);
+      if (this.countedThisTurn.length === 1) setImmediate(this.endFairnessTurn);
+    }
+    if (client.turnMessages === FAIR_SHARE_PER_TURN) {
+      const receiver = (client.ws as unknown as { _receiver?: ReceiverInternals })._receiver;
+      if (receiver !== undefined && receiver._allowSynchronousEvents === true) {
+        receiver._allowSynchronousEvents = false;
+        this.throttled.push(receiver);
+      }
+    }
+  }
+
+  /** Runs before the messages deferred in this turn (it was scheduled before them). */
+  private readonly endFairnessTurn = (): void => {
+    for (const client of this.countedThisTurn) client.turnMessages = 0;
+    this.countedThisTurn.length = 0;
+    for (const receiver of this.throttled) receiver._allowSynchronousEvents = true;
+    this.throttled.length = 0;
+  };
 
   private deliver(client: Client, data: Uint8Array, binary: boolean, frame?: Buffer): void {
     const ws = client.ws;
