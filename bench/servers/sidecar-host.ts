@@ -9,8 +9,8 @@ import { nodeCommand } from '../../host/sidecar-command.js';
 const t0 = process.hrtime.bigint();
 // BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar, e.g. "--cpu-prof --cpu-prof-dir=bench/results/raw/prof".
 // BENCH_SIDECAR_BUNDLE: run another sidecar bundle (the runner's "sidecar-before" target, for A/B runs).
-const base = nodeCommand();
-const command = process.env.BENCH_SIDECAR_BUNDLE ? { ...base, args: [process.env.BENCH_SIDECAR_BUNDLE] } : base;
+const bundle = process.env.BENCH_SIDECAR_BUNDLE;
+const command = bundle ? { file: process.execPath, args: [bundle], kind: 'node' as const } : nodeCommand();
 const extraArgs = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const host = await SidecarHost.launch({ command: { ...command, args: [...extraArgs, ...command.args] } });
 const listening = await host.start({ port: 0, host: '127.0.0.1', heartbeat_interval_ms: 30000 });
