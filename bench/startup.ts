@@ -15,7 +15,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { BUNDLE_PATH, NODE_VERSION, PLATFORMS, REPO_ROOT, cachedNodeBinary, outputBinary, outputCompressed, outputManifest, platformByDir } from '../packaging/config.js';
@@ -97,8 +97,9 @@ async function main(): Promise<void> {
   const systemNode = spawnSync(process.execPath, ['--version'], { encoding: 'utf8' }).stdout.trim();
   say('# Sidecar executables: size and start-up');
   say();
-  say(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`tsx bench/startup.ts\` on ${cpus().length}× ${cpus()[0]?.model.trim()}, `);
-  say(`Linux; a niced C++ build was running in the background, so absolute times are pessimistic; compare within a table.`);
+  say(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`tsx bench/startup.ts ${RUNS}\` on Linux, ${cpus().length}× ${cpus()[0]?.model.trim()},`);
+  say(`load average ${loadavg()[0]!.toFixed(1)} at the start (other builds and test suites share the machine), so absolute times are`);
+  say('pessimistic and noisy; compare within a table.');
   say(`Binaries: Node ${NODE_VERSION} + SEA blob of \`dist/sidecar.cjs\`, built by \`npm run build:binaries\`.`);
   say();
   say('## Size');
