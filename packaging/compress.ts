@@ -79,8 +79,8 @@ export function compressPlatform(platform: Platform, options: { force?: boolean 
 }
 
 if (isMain(import.meta.url)) {
-  const wanted = process.argv.length > 2 ? process.argv.slice(2).map(platformByDir) : PLATFORMS;
   try {
+    const wanted = process.argv.length > 2 ? process.argv.slice(2).map(platformByDir) : PLATFORMS;
     for (const platform of wanted) {
       const m = compressPlatform(platform, { force: true });
       console.log(`${platform.dir}: ${mb(m.size)} -> ${mb(m.compressed_size)} (${outputCompressed(platform)})`);

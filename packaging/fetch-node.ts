@@ -89,8 +89,8 @@ export function fetchNode(platform: Platform): string {
 }
 
 if (isMain(import.meta.url)) {
-  const wanted = process.argv.length > 2 ? process.argv.slice(2).map(platformByDir) : PLATFORMS;
   try {
+    const wanted = process.argv.length > 2 ? process.argv.slice(2).map(platformByDir) : PLATFORMS;
     for (const platform of wanted) {
       const binary = fetchNode(platform);
       console.log(`${platform.dir}: ${binary} (${mb(readFileSync(binary).length)})`);

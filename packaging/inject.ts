@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
@@ -106,6 +106,10 @@ export function injectPlatform(platform: Platform, options: { blobPath?: string;
   if (!options.force && existsSync(target) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
     try {
       checkInjected(platform, target, blob);
+      // Current with the bundle just built: say so by date too, since hosts
+      // prefer dist/sidecar.cjs over a binary older than it.
+      const now = new Date();
+      utimesSync(target, now, now);
       return { file: target, reused: true };
     } catch {
       // Stale or damaged: rebuild below.
@@ -133,8 +137,8 @@ export function injectPlatform(platform: Platform, options: { blobPath?: string;
 }
 
 if (isMain(import.meta.url)) {
-  const wanted = process.argv.length > 2 ? process.argv.slice(2).map(platformByDir) : PLATFORMS;
   try {
+    const wanted = process.argv.length > 2 ? process.argv.slice(2).map(platformByDir) : PLATFORMS;
     for (const platform of wanted) {
       const { file } = injectPlatform(platform, { force: true });
       console.log(`${platform.dir}: ${file} (${mb(readFileSync(file).length)})`);
