@@ -13,6 +13,9 @@ const SUITES: Dictionary = {
 	"live": "res://tests/test_live.gd",
 }
 
+## Longest a whole run may take.
+const WATCHDOG_SECONDS: int = 300
+
 ## Folder of protocol/fixtures.
 var fixtures_dir: String = ""
 ## Checks run so far.
@@ -24,6 +27,10 @@ var current_suite: String = ""
 
 
 func _initialize() -> void:
+	# A watchdog: a test that hangs must fail the run, not stall CI.
+	create_timer(WATCHDOG_SECONDS).timeout.connect(func() -> void:
+		printerr("GODOT TESTS FAILED: still running after %d s (suite %s)" % [WATCHDOG_SECONDS, current_suite])
+		quit(3))
 	_main.call_deferred()
 
 
@@ -88,7 +95,10 @@ func _main() -> void:
 		var before_failures := failures
 		var suite_start := Time.get_ticks_msec()
 		print("== %s" % suite_name)
-		var suite: RefCounted = load(SUITES[suite_name]).new()
+		var script: GDScript = load(SUITES[suite_name])
+		if not check(script != null and script.can_instantiate(), "%s loads without script errors" % SUITES[suite_name]):
+			continue
+		var suite: RefCounted = script.new()
 		await suite.run(self)
 		print(("   %d checks, %d failed, %d "
 				+ "ms") % [checks - before_checks, failures - before_failures, Time.get_ticks_msec() - suite_start])

@@ -110,7 +110,7 @@ func _test_quick_start() -> void:
 	for i: int in rounds:
 		a.peer.send_text("r%d" % i)
 		var want := "Echo: r%d" % i
-		if not await _wait(func() -> bool: return a.received.back() == want, 2000):
+		if not await _wait(func() -> bool: return a.received.back() is String and a.received.back() == want, 2000):
 			t.check(false, "echo round trip %d" % i)
 			break
 	print("   Quick Start: %d sequential echo round trips in %d ms" % [rounds, Time.get_ticks_msec() - round_start])
@@ -314,8 +314,9 @@ func _test_chat_example() -> void:
 	var alice := _client("ws://127.0.0.1:8081/?name=alice&room=red")
 	var bob := _client("ws://127.0.0.1:8081/?name=bob&room=red")
 	var carol := _client("ws://127.0.0.1:8081/?name=carol&room=blue")
-	t.check(await _wait(func() -> bool: return alice.has("you are in #red") and bob.has("you are in #red")
-			and carol.has("you are in #blue")), "chat clients join the rooms named in their URLs")
+	var joined := func() -> bool:
+		return alice.has("you are in #red") and bob.has("you are in #red") and carol.has("you are in #blue")
+	t.check(await _wait(joined), "chat clients join the rooms named in their URLs")
 	alice.peer.send_text("hi red")
 	t.check(await _wait(func() -> bool: return bob.has("alice: hi red")), "a chat line reaches the room")
 	carol.peer.send_text("/join red")

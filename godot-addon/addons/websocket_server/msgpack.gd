@@ -252,18 +252,13 @@ func _read(depth: int) -> Variant:
 		return _read_map(b & 0x0f, depth)
 	var avail := _end - _pos
 	var v: int = 0
+	# Cases in order of frequency on the wire: match tests them one by one.
 	match b:
-		0xc0:
-			return null
-		0xc2:
-			return false
-		0xc3:
-			return true
-		0xcc:
+		0xd9:
 			if avail < 1:
-				return _truncated("uint8", 1)
+				return _truncated("str8 header", 1)
 			_pos += 1
-			return _buf[_pos - 1]
+			return _read_str(_buf[_pos - 1])
 		0xcd:
 			if avail < 2:
 				return _truncated("uint16", 2)
@@ -276,14 +271,28 @@ func _read(depth: int) -> Variant:
 			v = (_buf[_pos] << 24) | (_buf[_pos + 1] << 16) | (_buf[_pos + 2] << 8) | _buf[_pos + 3]
 			_pos += 4
 			return v
-		0xcf:
+		0xc4:
+			if avail < 1:
+				return _truncated("bin8 header", 1)
+			_pos += 1
+			return _read_bin(_buf[_pos - 1])
+		0xc5:
+			if avail < 2:
+				return _truncated("bin16 header", 2)
+			v = (_buf[_pos] << 8) | _buf[_pos + 1]
+			_pos += 2
+			return _read_bin(v)
+		0xc3:
+			return true
+		0xc2:
+			return false
+		0xc0:
+			return null
+		0xcb:
 			if avail < 8:
-				return _truncated("uint64", 8)
+				return _truncated("float64", 8)
 			_swap8()
-			v = _scratch.decode_s64(0)
-			if v < 0:
-				return _fail("uint64 at offset %d is above 2^63-1, the largest int Godot holds" % (_pos - 9))
-			return v
+			return _scratch.decode_double(0)
 		0xd0:
 			if avail < 1:
 				return _truncated("int8", 1)
@@ -301,6 +310,43 @@ func _read(depth: int) -> Variant:
 			v = (_buf[_pos] << 24) | (_buf[_pos + 1] << 16) | (_buf[_pos + 2] << 8) | _buf[_pos + 3]
 			_pos += 4
 			return v - 0x100000000 if v >= 0x80000000 else v
+		0xcc:
+			if avail < 1:
+				return _truncated("uint8", 1)
+			_pos += 1
+			return _buf[_pos - 1]
+		0xda:
+			if avail < 2:
+				return _truncated("str16 header", 2)
+			v = (_buf[_pos] << 8) | _buf[_pos + 1]
+			_pos += 2
+			return _read_str(v)
+		0xc6:
+			if avail < 4:
+				return _truncated("bin32 header", 4)
+			v = (_buf[_pos] << 24) | (_buf[_pos + 1] << 16) | (_buf[_pos + 2] << 8) | _buf[_pos + 3]
+			_pos += 4
+			return _read_bin(v)
+		0xdc:
+			if avail < 2:
+				return _truncated("array16 header", 2)
+			v = (_buf[_pos] << 8) | _buf[_pos + 1]
+			_pos += 2
+			return _read_array(v, depth)
+		0xde:
+			if avail < 2:
+				return _truncated("map16 header", 2)
+			v = (_buf[_pos] << 8) | _buf[_pos + 1]
+			_pos += 2
+			return _read_map(v, depth)
+		0xcf:
+			if avail < 8:
+				return _truncated("uint64", 8)
+			_swap8()
+			v = _scratch.decode_s64(0)
+			if v < 0:
+				return _fail("uint64 at offset %d is above 2^63-1, the largest int Godot holds" % (_pos - 9))
+			return v
 		0xd3:
 			if avail < 8:
 				return _truncated("int64", 8)
@@ -315,63 +361,18 @@ func _read(depth: int) -> Variant:
 			_scratch[3] = _buf[_pos]
 			_pos += 4
 			return _scratch.decode_float(0)
-		0xcb:
-			if avail < 8:
-				return _truncated("float64", 8)
-			_swap8()
-			return _scratch.decode_double(0)
-		0xd9:
-			if avail < 1:
-				return _truncated("str8 header", 1)
-			_pos += 1
-			return _read_str(_buf[_pos - 1])
-		0xda:
-			if avail < 2:
-				return _truncated("str16 header", 2)
-			v = (_buf[_pos] << 8) | _buf[_pos + 1]
-			_pos += 2
-			return _read_str(v)
 		0xdb:
 			if avail < 4:
 				return _truncated("str32 header", 4)
 			v = (_buf[_pos] << 24) | (_buf[_pos + 1] << 16) | (_buf[_pos + 2] << 8) | _buf[_pos + 3]
 			_pos += 4
 			return _read_str(v)
-		0xc4:
-			if avail < 1:
-				return _truncated("bin8 header", 1)
-			_pos += 1
-			return _read_bin(_buf[_pos - 1])
-		0xc5:
-			if avail < 2:
-				return _truncated("bin16 header", 2)
-			v = (_buf[_pos] << 8) | _buf[_pos + 1]
-			_pos += 2
-			return _read_bin(v)
-		0xc6:
-			if avail < 4:
-				return _truncated("bin32 header", 4)
-			v = (_buf[_pos] << 24) | (_buf[_pos + 1] << 16) | (_buf[_pos + 2] << 8) | _buf[_pos + 3]
-			_pos += 4
-			return _read_bin(v)
-		0xdc:
-			if avail < 2:
-				return _truncated("array16 header", 2)
-			v = (_buf[_pos] << 8) | _buf[_pos + 1]
-			_pos += 2
-			return _read_array(v, depth)
 		0xdd:
 			if avail < 4:
 				return _truncated("array32 header", 4)
 			v = (_buf[_pos] << 24) | (_buf[_pos + 1] << 16) | (_buf[_pos + 2] << 8) | _buf[_pos + 3]
 			_pos += 4
 			return _read_array(v, depth)
-		0xde:
-			if avail < 2:
-				return _truncated("map16 header", 2)
-			v = (_buf[_pos] << 8) | _buf[_pos + 1]
-			_pos += 2
-			return _read_map(v, depth)
 		0xdf:
 			if avail < 4:
 				return _truncated("map32 header", 4)

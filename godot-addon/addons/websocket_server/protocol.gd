@@ -49,6 +49,7 @@ const EVT_STATS: int = 75
 const ERR_ADDRESS_IN_USE: String = "address_in_use"
 const ERR_PERMISSION_DENIED: String = "permission_denied"
 const ERR_ADDRESS_NOT_AVAILABLE: String = "address_not_available"
+const ERR_LISTEN_FAILED: String = "listen_failed"
 const ERR_TLS_FILE_UNREADABLE: String = "tls_file_unreadable"
 const ERR_TLS_INVALID: String = "tls_invalid"
 const ERR_INVALID_OPTION: String = "invalid_option"

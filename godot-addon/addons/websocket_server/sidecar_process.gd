@@ -13,6 +13,15 @@ const KEPT_STDERR_LINES: int = 12
 ## Prefix of forwarded log lines.
 const LOG_PREFIX: String = "[WebSocketServer sidecar] "
 
+## Stderr pipes are never closed, only kept here. Godot 4.4 opens the stderr
+## pipe of [method OS.execute_with_pipe] with 0 as its unused write end, so
+## closing or freeing it closes the game's own stdin (fd 0); the next
+## [method OS.execute_with_pipe] then receives fd 0 for the child's stdin pipe,
+## the child starts with stdin already at EOF, and writing to it raises
+## SIGPIPE, which ends the game. Keeping the FileAccess costs one descriptor per
+## sidecar started.
+static var _stderr_keepalive: Array[FileAccess] = []
+
 ## Process id, or -1 before [method spawn] succeeds.
 var pid: int = -1
 ## Program that was started.
@@ -142,9 +151,7 @@ func close(grace_ms: int) -> int:
 			OS.delay_usec(2000)
 		_exit_code = -1
 	flush_stderr()
-	if _stderr != null:
-		_stderr.close()
-		_stderr = null
+	_release_stderr()
 	return _exit_code
 
 
@@ -157,7 +164,12 @@ func kill() -> void:
 		OS.kill(pid)
 	if _stderr != null:
 		flush_stderr()
-		_stderr.close()
+	_release_stderr()
+
+
+func _release_stderr() -> void:
+	if _stderr != null:
+		_stderr_keepalive.append(_stderr)
 		_stderr = null
 
 
