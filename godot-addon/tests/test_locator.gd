@@ -14,6 +14,7 @@ func run(runner: Runner) -> void:
 	_test_commands()
 	_test_extraction()
 	_test_locate_override()
+	_test_real_compressed_sidecar()
 
 
 func _test_platform_dirs() -> void:
@@ -141,3 +142,27 @@ func _test_locate_override() -> void:
 			"locate() finds a sidecar or lists what it tried")
 	if found.has("program"):
 		print("   sidecar: %s %s" % [found["program"], " ".join(found["args"])])
+
+
+# When a release build of the sidecar is present, its .zst (made by the zstd
+# command line tool) must decompress with Godot's zstd and match its manifest.
+func _test_real_compressed_sidecar() -> void:
+	var dir := Locator.platform_dir(OS.get_name(), Engine.get_architecture_name())
+	var folder := Locator.BIN_DIR.path_join(dir)
+	var exe := Locator.executable_name(OS.get_name())
+	var zst := folder.path_join(exe + ".zst")
+	var json := folder.path_join(Locator.EXECUTABLE_BASE + ".json")
+	if not FileAccess.file_exists(zst) or not FileAccess.file_exists(json):
+		print("   no %s to check (build the binaries to test it)" % zst)
+		return
+	var manifest := Locator.parse_manifest(FileAccess.get_file_as_string(json))
+	t.check(not manifest.has("error"), "%s parses: %s" % [json, manifest.get("error", "")])
+	if manifest.has("error"):
+		return
+	var target := Locator.extracted_path("user://websocket_server_test", manifest["version"], manifest["sha256"], exe)
+	var started := Time.get_ticks_msec()
+	var err := Locator.extract(zst, manifest, target, OS.get_name())
+	t.check_eq(err, "", "the real %s extracts and verifies" % zst.get_file())
+	print("   extracted %d bytes from %s in %d ms" % [manifest["size"], zst, Time.get_ticks_msec() - started])
+	DirAccess.remove_absolute(target)
+	DirAccess.remove_absolute(target.get_base_dir())
