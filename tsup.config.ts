@@ -18,7 +18,8 @@ export default defineConfig({
   external: ['msgpackr-extract'],
   define: { __SIDECAR_VERSION__: JSON.stringify(version) },
   sourcemap: false,
-  clean: true,
+  // Only our own output: dist/ also holds the release zip from packaging/.
+  clean: ['sidecar.cjs'],
   splitting: false,
   minify: false,
   // The addon runs this copy with `node` when no native binary exists for the platform.

@@ -61,7 +61,7 @@ export function compressPlatform(platform: Platform, options: { force?: boolean 
   rmSync(staging, { force: true });
   runTool(
     'zstd',
-    [`-${ZSTD_LEVEL}`, '-T1', '-q', '-f', '--no-progress', `--zstd=wlog=${WINDOW_LOG}`, raw, '-o', staging],
+    [`-${ZSTD_LEVEL}`, '-T0', '-q', '-f', '--no-progress', `--zstd=wlog=${WINDOW_LOG}`, raw, '-o', staging],
     `compress ${raw}`,
     'Install zstd (Debian: apt-get install zstd).',
   );
