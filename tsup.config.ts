@@ -18,8 +18,8 @@ export default defineConfig({
   external: ['msgpackr-extract'],
   define: { __SIDECAR_VERSION__: JSON.stringify(version) },
   sourcemap: false,
-  // Only our own output: dist/ also holds the release zip from packaging/.
-  clean: ['sidecar.cjs'],
+  // No cleaning: the one output file is overwritten, and dist/ also holds the release zip from packaging/.
+  clean: false,
   splitting: false,
   minify: false,
   // The addon runs this copy with `node` when no native binary exists for the platform.
