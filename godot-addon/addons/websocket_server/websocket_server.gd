@@ -542,6 +542,10 @@ func _dispatch_frames(only_until_started: bool) -> void:
 		if size - body < length:
 			break
 		_in_pos = body + length
+		if _in[body] == 0x93 and _fast_message(body, body + length):
+			if generation != _generation or _proc == null:
+				return
+			continue
 		var value: Variant = _codec.decode(_in, body, body + length)
 		if not _codec.error.is_empty():
 			_fatal(("the sidecar sent a frame that is not valid MessagePack (%s): call start() again, and report it if it "
@@ -558,6 +562,64 @@ func _dispatch_frames(only_until_started: bool) -> void:
 	elif _in_pos > 0:
 		_in = _in.slice(_in_pos)
 		_in_pos = 0
+
+
+# The hot path: [70, id, str] and [71, id, bin] read straight from the buffer,
+# without building an Array. Returns false (nothing emitted) for any other
+# shape, which then goes through the general decoder.
+func _fast_message(at: int, end: int) -> bool:
+	var op: int = _in[at + 1]
+	if op != Protocol.EVT_TEXT and op != Protocol.EVT_BINARY:
+		return false
+	var p := at + 2
+	var id: int = _in[p]
+	if id < 0x80:
+		p += 1
+	elif id == 0xcc and end - p >= 2:
+		id = _in[p + 1]
+		p += 2
+	elif id == 0xcd and end - p >= 3:
+		id = (_in[p + 1] << 8) | _in[p + 2]
+		p += 3
+	elif id == 0xce and end - p >= 5:
+		id = (_in[p + 1] << 24) | (_in[p + 2] << 16) | (_in[p + 3] << 8) | _in[p + 4]
+		p += 5
+	else:
+		return false
+	if p >= end:
+		return false
+	var h: int = _in[p]
+	var n := -1
+	if op == Protocol.EVT_TEXT:
+		if h >= 0xa0 and h <= 0xbf:
+			n = h & 0x1f
+			p += 1
+		elif h == 0xd9 and end - p >= 2:
+			n = _in[p + 1]
+			p += 2
+		elif h == 0xda and end - p >= 3:
+			n = (_in[p + 1] << 8) | _in[p + 2]
+			p += 3
+		elif h == 0xdb and end - p >= 5:
+			n = (_in[p + 1] << 24) | (_in[p + 2] << 16) | (_in[p + 3] << 8) | _in[p + 4]
+			p += 5
+	else:
+		if h == 0xc4 and end - p >= 2:
+			n = _in[p + 1]
+			p += 2
+		elif h == 0xc5 and end - p >= 3:
+			n = (_in[p + 1] << 8) | _in[p + 2]
+			p += 3
+		elif h == 0xc6 and end - p >= 5:
+			n = (_in[p + 1] << 24) | (_in[p + 2] << 16) | (_in[p + 3] << 8) | _in[p + 4]
+			p += 5
+	if n < 0 or p + n != end:
+		return false
+	if op == Protocol.EVT_TEXT:
+		message_received.emit(id, _in.slice(p, end).get_string_from_utf8() if n > 0 else "")
+	else:
+		data_received.emit(id, _in.slice(p, end))
+	return true
 
 
 func _dispatch(value: Variant) -> void:
