@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's test command runs it:
-#   1. build the sidecar bundle (the end-to-end tests spawn it),
+#   1. build the sidecar bundle, and the linux-x64 binary if one was built before
+#      (the end-to-end tests spawn the binary when it exists, else the bundle with node),
 #   2. typecheck, 3. vitest (unit, end-to-end, packaging checks),
 #   4. parse and lint every .gd file with gdtoolkit,
 #   5. the Godot-side tests when GODOT points at an engine (skipped, and said so, otherwise).
@@ -15,6 +16,14 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "build the sidecar (npm run build)"
 npm run --silent build || { echo "build failed: fix the TypeScript errors above"; exit 1; }
+
+binary=godot-addon/addons/websocket_server/bin/linux-x64/websocket-sidecar
+if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] && [ -x "$binary" ]; then
+  # The end-to-end tests run the built binary when it exists (what players get), so bring it up
+  # to date with the bundle just built: seconds when the sidecar did not change.
+  step "refresh the linux-x64 sidecar binary (it exists, so the end-to-end tests use it)"
+  npx --no-install tsx packaging/build-binaries.ts --only=linux-x64 || { echo "could not rebuild $binary: fix the error above, or delete the binary to test with node"; exit 1; }
+fi
 
 step "typecheck (tsc)"
 if npx --no-install tsc; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi

@@ -1,0 +1,26 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { binaryPath, BUNDLE_PATH, platformDir, resolveSidecarCommand } from '../../host/sidecar-command.js';
+
+describe('resolveSidecarCommand', () => {
+  it('names platform folders as the addon does', () => {
+    expect(platformDir('linux', 'x64')).toBe('linux-x64');
+    expect(platformDir('win32', 'x64')).toBe('windows-x64');
+    expect(platformDir('darwin', 'arm64')).toBe('macos-arm64');
+  });
+
+  it('runs the bundle with node when WEBSOCKET_SIDECAR=node', () => {
+    expect(resolveSidecarCommand({ WEBSOCKET_SIDECAR: 'node' })).toEqual({ file: process.execPath, args: [BUNDLE_PATH], kind: 'node' });
+  });
+
+  it('refuses an override that does not exist, naming it', () => {
+    expect(() => resolveSidecarCommand({ WEBSOCKET_SIDECAR: '/nowhere/sidecar' })).toThrow('WEBSOCKET_SIDECAR points at /nowhere/sidecar, which does not exist');
+  });
+
+  it('prefers the built binary when there is one (the end-to-end tests then test what players get)', () => {
+    const chosen = resolveSidecarCommand({});
+    console.info(`end-to-end tests run the sidecar as: ${chosen.kind} ${chosen.file}`);
+    if (existsSync(binaryPath())) expect(chosen.kind).toBe('binary');
+    else expect(chosen.kind).toBe('node');
+  });
+});
