@@ -542,7 +542,7 @@ func _dispatch_frames(only_until_started: bool) -> void:
 		if size - body < length:
 			break
 		_in_pos = body + length
-		if _in[body] == 0x93 and _fast_message(body, body + length):
+		if length >= 4 and _in[body] == 0x93 and _fast_message(body, body + length):
 			if generation != _generation or _proc == null:
 				return
 			continue
