@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { binaryPath, BUNDLE_PATH, platformDir, resolveSidecarCommand } from '../../host/sidecar-command.js';
 
@@ -17,10 +17,10 @@ describe('resolveSidecarCommand', () => {
     expect(() => resolveSidecarCommand({ WEBSOCKET_SIDECAR: '/nowhere/sidecar' })).toThrow('WEBSOCKET_SIDECAR points at /nowhere/sidecar, which does not exist');
   });
 
-  it('prefers the built binary when there is one (the end-to-end tests then test what players get)', () => {
+  it('prefers a built binary that is not older than the bundle (the end-to-end tests then test what players get)', () => {
     const chosen = resolveSidecarCommand({});
     console.info(`end-to-end tests run the sidecar as: ${chosen.kind} ${chosen.file}`);
-    if (existsSync(binaryPath())) expect(chosen.kind).toBe('binary');
-    else expect(chosen.kind).toBe('node');
+    const current = existsSync(binaryPath()) && statSync(binaryPath()).mtimeMs >= statSync(BUNDLE_PATH).mtimeMs;
+    expect(chosen.kind).toBe(current ? 'binary' : 'node');
   });
 });
