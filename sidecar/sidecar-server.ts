@@ -679,7 +679,7 @@ export class SidecarServer {
   // ---- helpers ---------------------------------------------------------------
 
   private failStart(failure: StartFailure): void {
-    this.log('error', `start failed: ${failure.message}`);
+    // No stderr line: the host reports start_failed itself, and a log line would show it twice.
     this.emit([Event.START_FAILED, failure.code, failure.message]);
   }
 
