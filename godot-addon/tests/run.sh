@@ -19,28 +19,7 @@ if [ ! -x "$GODOT" ] && ! command -v "$GODOT" >/dev/null 2>&1; then
   exit 2
 fi
 
-# An engine without the editor (export template) does not scan scripts, so
-# global class_names come only from this cache, which the editor normally
-# writes. Generate it from the class_name lines of the project's scripts.
-mkdir -p "$project/.godot"
-cache="$project/.godot/global_script_class_cache.cfg"
-{
-  printf 'list=['
-  first=1
-  while IFS= read -r file; do
-    class="$(sed -n 's/^class_name[[:space:]]\{1,\}\([A-Za-z0-9_]\{1,\}\).*/\1/p' "$file" | head -n1)"
-    [ -n "$class" ] || continue
-    base="$(sed -n 's/^extends[[:space:]]\{1,\}\([A-Za-z0-9_]\{1,\}\).*/\1/p' "$file" | head -n1)"
-    icon="$(sed -n 's/^@icon("\([^"]*\)").*/\1/p' "$file" | head -n1)"
-    if grep -q '^@tool' "$file"; then tool=true; else tool=false; fi
-    res="res://${file#"$project"/}"
-    [ $first -eq 1 ] || printf ', '
-    first=0
-    printf '{\n"base": &"%s",\n"class": &"%s",\n"icon": "%s",\n"is_abstract": false,\n"is_tool": %s,\n"language": &"GDScript",\n"path": "%s"\n}' \
-      "${base:-RefCounted}" "$class" "$icon" "$tool" "$res"
-  done < <(find "$project" -name '*.gd' -not -path '*/.godot/*' | sort)
-  printf ']\n'
-} > "$cache"
+bash "$project/write-class-cache.sh"
 
 status=0
 if command -v timeout >/dev/null 2>&1; then
