@@ -126,6 +126,7 @@ function textPayload(size: number, stamp: number): string {
 async function echo(job: Job): Promise<Record<string, unknown>> {
   const size = job.size ?? 64;
   const window = job.window ?? 8;
+  const control = job.frameTime ? await open(job.url, 10_000) : undefined;
   const clients = await openMany(job.url, job.clients, job.concurrency ?? 100, job.connectTimeoutMs ?? 60_000);
   const binaryPayload = Buffer.alloc(size, 0x62);
   const textMsg = textPayload(size, 0);
@@ -140,14 +141,16 @@ async function echo(job: Job): Promise<Record<string, unknown>> {
   }
   for (let i = 0; i < window; i++) for (const ws of clients) ws.send(job.binary ? binaryPayload : textMsg, { binary: job.binary === true });
   await sleep(job.warmupMs ?? 500);
+  if (control) await request(control, '!ftreset', '!ok');
   counting = true;
   const t0 = performance.now();
   await sleep(job.durationMs ?? 2000);
   const elapsed = (performance.now() - t0) / 1000;
   counting = false;
+  const frame = await frameTime(control);
   stopped = true;
-  await closeAll(clients);
-  return { msgs_per_s: count / elapsed, mb_per_s: (count * size) / elapsed / 1e6, count };
+  await closeAll(control ? [...clients, control] : clients);
+  return { msgs_per_s: count / elapsed, mb_per_s: (count * size) / elapsed / 1e6, count, frame };
 }
 
 async function latency(job: Job): Promise<Record<string, unknown>> {

@@ -103,6 +103,10 @@ function rows(r: Report): Row[] {
       out.push({ id: 'latency', title: 'Main-thread time per frame, 100 busy clients (20 msg/s each)', metric: 'µs/frame', get: extraOf('frame_us'), lower: true });
     }
     if (s.id === 'idle') out.push({ id: 'idle', title: 'Server RSS before any client', metric: 'MB', get: extraOf('rss_before_mb'), lower: true });
+    if (s.id === 'echo100') {
+      out.push({ id: 'echo100', title: 'Main-thread time per frame while echoing flat out, 100 clients', metric: 'µs/frame', get: extraOf('frame_us'), lower: true });
+      out.push({ id: 'echo100', title: 'Frames per second while echoing flat out, 100 clients', metric: 'fps', get: extraOf('fps') });
+    }
     if (s.id === 'storm') out.push({ id: 'storm', title: 'Connect storm: clients open when the storm ended (of 1,000)', metric: 'clients', get: extraOf('opened') });
   }
   return out;
