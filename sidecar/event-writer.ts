@@ -1,8 +1,9 @@
 /**
  * The single writer of stdout. Events produced during one turn of the event
  * loop are framed into one buffer and written with one `write` (PROTOCOL.md,
- * "Transport"). When the stream reports it is full, `onPressure(true)` lets
- * the server pause its sockets; `onPressure(false)` follows the drain.
+ * "Transport"). When more than `pauseAtBytes` wait in the stream (the host
+ * is not keeping up), `onPressure(true)` lets the server pause its sockets;
+ * `onPressure(false)` follows the drain.
  */
 import type { Writable } from 'node:stream';
 import { LENGTH_PREFIX_BYTES } from '../protocol/constants.js';
@@ -22,14 +23,20 @@ export class EventWriter {
   private backedUp = false;
   private readonly output: Writable;
   private readonly onPressure: (backedUp: boolean) => void;
+  private readonly pauseAtBytes: number;
 
   /**
    * @param output the stream frames go to (stdout in production)
-   * @param onPressure called with true when `output` stops accepting writes and false once it drained
+   * @param onPressure called with true once more than `pauseAtBytes` wait in `output`, and with false once it drained
+   * @param pauseAtBytes bytes waiting in `output` that count as "the host is not keeping up"; default 1 MiB.
+   *   Not the stream's 16 KiB high-water mark: one 64 KiB message would pause every client, and a
+   *   pipe that a host empties once per game frame would stall them on every frame.
    */
-  constructor(output: Writable, onPressure: (backedUp: boolean) => void = () => {}) {
+  constructor(output: Writable, onPressure: (backedUp: boolean) => void = () => {}, pauseAtBytes = 1024 * 1024) {
+    if (!Number.isInteger(pauseAtBytes) || pauseAtBytes < 1) throw new TypeError('pauseAtBytes must be a positive integer');
     this.output = output;
     this.onPressure = onPressure;
+    this.pauseAtBytes = pauseAtBytes;
   }
 
   /** True while the output is full and the server should stop reading clients. */
@@ -85,7 +92,8 @@ export class EventWriter {
     this.bodies = [];
     this.queuedBytes = 0;
     const accepted = this.output.write(frames);
-    if (!accepted && !this.backedUp) {
+    // Only a write that returned false is sure to be followed by 'drain'.
+    if (!accepted && !this.backedUp && this.output.writableLength >= this.pauseAtBytes) {
       this.backedUp = true;
       this.onPressure(true);
       this.output.once('drain', () => {

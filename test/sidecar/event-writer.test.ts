@@ -23,7 +23,7 @@ describe('EventWriter', () => {
   it('reports pressure when the output is full and relief once it drains', async () => {
     const output = new PassThrough({ highWaterMark: 16 });
     const pressure: boolean[] = [];
-    const writer = new EventWriter(output, (backedUp) => pressure.push(backedUp));
+    const writer = new EventWriter(output, (backedUp) => pressure.push(backedUp), 64);
     writer.write([70, 1, 'x'.repeat(100)]);
     await tick();
     expect(pressure).toEqual([true]);
@@ -32,5 +32,17 @@ describe('EventWriter', () => {
     await new Promise((resolve) => output.once('drain', resolve));
     await tick();
     expect(pressure).toEqual([true, false]);
+  });
+
+  it('does not pause for a backlog below the threshold, however small the stream buffer', async () => {
+    const output = new PassThrough({ highWaterMark: 16 });
+    const pressure: boolean[] = [];
+    const writer = new EventWriter(output, (backedUp) => pressure.push(backedUp), 1024);
+    writer.write([71, 1, Buffer.alloc(500)]);
+    await tick();
+    expect(pressure).toEqual([]);
+    writer.write([71, 1, Buffer.alloc(1000)]);
+    await tick();
+    expect(pressure).toEqual([true]);
   });
 });
