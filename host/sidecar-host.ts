@@ -47,6 +47,7 @@ export interface SidecarHostEvents {
   binary: [clientId: number, data: Buffer];
   disconnected: [clientId: number, code: number, reason: string, clean: boolean];
   request: [requestId: number, info: Omit<ClientInfo, 'subprotocol'>];
+  requestExpired: [requestId: number];
   sidecarError: [code: string, message: string, clientId: number];
   stopped: [];
   log: [level: string, line: string];
@@ -366,6 +367,9 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
         break;
       case Event.CONNECTION_REQUEST:
         this.emit('request', event[1], event[2]);
+        break;
+      case Event.REQUEST_EXPIRED:
+        this.emit('requestExpired', event[1]);
         break;
       case Event.CLIENT_CONNECTED:
         this.clientIds.add(event[1]);

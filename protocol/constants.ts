@@ -46,6 +46,7 @@ export const Event = {
   ERROR: 73,
   PONG: 74,
   STATS: 75,
+  REQUEST_EXPIRED: 76,
 } as const;
 
 export type CommandOp = (typeof Command)[keyof typeof Command];

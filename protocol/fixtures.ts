@@ -82,6 +82,7 @@ export const FIXTURES: Fixture[] = [
   { name: 'client_disconnected', direction: 'event', value: [Event.CLIENT_DISCONNECTED, 1, 4001, 'bye', true] },
   { name: 'error', direction: 'event', value: [Event.ERROR, 'unknown_client', 'no client with id 42 is connected', 42] },
   { name: 'pong', direction: 'event', value: [Event.PONG, 70000] },
+  { name: 'request_expired', direction: 'event', value: [Event.REQUEST_EXPIRED, 3] },
   {
     name: 'stats',
     direction: 'event',

@@ -98,6 +98,7 @@ export type ClientDisconnectedEvent = [E['CLIENT_DISCONNECTED'], clientId: numbe
 export type ErrorEvent = [E['ERROR'], code: string, message: string, clientId: number];
 export type PongEvent = [E['PONG'], token: number];
 export type StatsEvent = [E['STATS'], token: number, stats: Stats];
+export type RequestExpiredEvent = [E['REQUEST_EXPIRED'], requestId: number];
 
 export type AnyEvent =
   | HelloEvent
@@ -111,4 +112,5 @@ export type AnyEvent =
   | ClientDisconnectedEvent
   | ErrorEvent
   | PongEvent
-  | StatsEvent;
+  | StatsEvent
+  | RequestExpiredEvent;

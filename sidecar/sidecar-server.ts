@@ -401,6 +401,7 @@ export class SidecarServer {
     const timer = setTimeout(() => {
       if (this.pending.delete(id)) {
         this.refuse(socket, 503, 'Service Unavailable', `connection request ${id} was not answered within ${options.authTimeoutMs} ms and was refused`);
+        this.emit([Event.REQUEST_EXPIRED, id]);
       }
     }, options.authTimeoutMs);
     this.pending.set(id, { id, req, socket, head, timer });
@@ -410,6 +411,7 @@ export class SidecarServer {
       if (request !== undefined) {
         clearTimeout(request.timer);
         this.pending.delete(id);
+        this.emit([Event.REQUEST_EXPIRED, id]);
       }
     });
     const { subprotocol: _none, ...info } = describeClient(req, url, '');

@@ -50,14 +50,27 @@ describe('auth mode', () => {
 
   it('rejects a request the host never answers with 503 at the auth timeout', async () => {
     const started = await startSidecar({ auth: true, auth_timeout_ms: 300 });
+    const requested = nextEvent<[number]>(started.host, 'request');
+    const expired = nextEvent<[number]>(started.host, 'requestExpired');
     const client = new RecordingClient(started.url);
     const startedAt = performance.now();
     expect(await upgradeStatus(client)).toBe(503);
+    expect((await expired)[0]).toBe((await requested)[0]);
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(250);
     const late = nextEvent<[string, string]>(started.host, 'sidecarError', (code) => code === 'unknown_request');
     started.host.accept(1);
     expect((await late)[1]).toMatch(/connection request 1 is not pending/);
   });
+});
+
+it('tells the host when a pending connection request goes away before an answer', async () => {
+  const started = await startSidecar({ auth: true });
+  const requested = nextEvent<[number]>(started.host, 'request');
+  const expired = nextEvent<[number]>(started.host, 'requestExpired');
+  const client = new RecordingClient(started.url);
+  const [requestId] = await requested;
+  client.ws.terminate();
+  expect((await expired)[0]).toBe(requestId);
 });
 
 describe('access control and limits', () => {

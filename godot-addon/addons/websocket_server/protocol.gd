@@ -44,6 +44,7 @@ const EVT_CLIENT_DISCONNECTED: int = 72
 const EVT_ERROR: int = 73
 const EVT_PONG: int = 74
 const EVT_STATS: int = 75
+const EVT_REQUEST_EXPIRED: int = 76
 
 # Stable codes carried by start_failed and error events.
 const ERR_ADDRESS_IN_USE: String = "address_in_use"
@@ -81,5 +82,5 @@ const COMMAND_NAMES: Dictionary = {
 const EVENT_NAMES: Dictionary = {
 	64: "hello", 65: "listening", 66: "start_failed", 67: "stopped",
 	68: "connection_request", 69: "client_connected", 70: "text", 71: "binary",
-	72: "client_disconnected", 73: "error", 74: "pong", 75: "stats",
+	72: "client_disconnected", 73: "error", 74: "pong", 75: "stats", 76: "request_expired",
 }

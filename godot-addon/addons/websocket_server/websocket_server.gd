@@ -46,6 +46,10 @@ signal client_closed(client_id: int, code: int, reason: String, was_clean: bool)
 ## [code]port[/code], [code]path[/code], [code]query[/code] and
 ## [code]headers[/code].
 signal connection_requested(request_id: int, info: Dictionary)
+## Emitted when a request from [signal connection_requested] can no longer be
+## answered: it was not answered within [member auth_timeout_ms] (the client
+## got 503) or the client went away.
+signal connection_request_expired(request_id: int)
 ## Emitted when the server started listening, with the real port.
 signal server_started(port: int)
 ## Emitted when the server stopped, by [method stop] or because the sidecar ended.
@@ -653,6 +657,11 @@ func _dispatch(value: Variant) -> void:
 			if n >= 3 and typeof(event[1]) == TYPE_INT and typeof(event[2]) == TYPE_DICTIONARY:
 				_pending_requests[event[1]] = true
 				connection_requested.emit(event[1], event[2])
+				return
+		Protocol.EVT_REQUEST_EXPIRED:
+			if n >= 2 and typeof(event[1]) == TYPE_INT:
+				_pending_requests.erase(event[1])
+				connection_request_expired.emit(event[1])
 				return
 		Protocol.EVT_ERROR:
 			if n >= 4 and typeof(event[1]) == TYPE_STRING and typeof(event[2]) == TYPE_STRING and typeof(event[3]) == TYPE_INT:
