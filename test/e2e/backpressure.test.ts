@@ -1,25 +1,17 @@
 /** Backpressure both ways: a client that stops reading, and a host that stops reading stdout. */
-import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, nextEvent, startSidecar, stopAllSidecars, until } from '../support/harness.js';
+import { residentBytes } from '../support/process-stats.js';
+import { RawClient } from '../support/raw-client.js';
 
 afterEach(stopAllSidecars);
 
-function residentBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match![1]) * 1024;
-}
 
 describe('backpressure', () => {
   it('closes a client that stops reading with 1008 once its outbound buffer passes the limit', async () => {
     const started = await startSidecar({ max_outbound_buffer: 256 * 1024 });
-    const socket = net.connect(started.listening.port, '127.0.0.1');
     const connected = nextEvent<[number]>(started.host, 'connected');
-    socket.write(
-      'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-    );
+    const { socket } = await RawClient.open(started.listening.port);
     const [id] = await connected;
     socket.pause(); // never read again: the kernel buffers fill, then the sidecar's queue grows
     let overflowed = false;

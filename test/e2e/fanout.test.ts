@@ -3,10 +3,10 @@
  * frame size class, order against direct sends, rooms, permessage-deflate (which takes ws's own
  * path) and the outbound limit still closing a client that stopped reading.
  */
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { frameUnmasked } from '../../sidecar/sidecar-server.js';
 import { connect, nextEvent, startSidecar, stopAllSidecars, until, type Started } from '../support/harness.js';
+import { RawClient } from '../support/raw-client.js';
 
 afterEach(stopAllSidecars);
 
@@ -79,12 +79,8 @@ describe('fan-out', () => {
   it('closes a client that stopped reading broadcasts with 1008 and keeps serving the others', async () => {
     const started = await startSidecar({ max_outbound_buffer: 256 * 1024 });
     const reader = await connect(started);
-    const socket = net.connect(started.listening.port, '127.0.0.1');
     const connected = nextEvent<[number]>(started.host, 'connected');
-    socket.write(
-      'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-    );
+    const { socket } = await RawClient.open(started.listening.port);
     const [stalledId] = await connected;
     socket.pause();
     let overflowed = false;

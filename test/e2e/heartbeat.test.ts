@@ -1,7 +1,7 @@
 /** Heartbeats drop dead peers and keep live ones; auth can choose the subprotocol. */
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, nextEvent, RecordingClient, startSidecar, stopAllSidecars } from '../support/harness.js';
+import { RawClient } from '../support/raw-client.js';
 
 afterEach(stopAllSidecars);
 
@@ -9,13 +9,8 @@ describe('heartbeat', () => {
   it('drops a peer that never answers pings with 1006 and keeps one that does', async () => {
     const started = await startSidecar({ heartbeat_interval_ms: 150, heartbeat_timeout_ms: 150 });
     const { client: live, id: liveId } = await connect(started); // ws answers pings by itself
-    const socket = net.connect(started.listening.port, '127.0.0.1');
-    socket.on('data', () => {}); // reads, but never answers a ping
     const connected = nextEvent<[number]>(started.host, 'connected');
-    socket.write(
-      'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-    );
+    const { socket } = await RawClient.open(started.listening.port); // reads, but never answers a ping
     const [deadId] = await connected;
     const timeout = nextEvent<[string, string, number]>(started.host, 'sidecarError', (code) => code === 'heartbeat_timeout');
     const disconnected = nextEvent<[number, number, string, boolean]>(started.host, 'disconnected', (id) => id === deadId);

@@ -3,10 +3,11 @@
  * file descriptors return to their baseline, and every client was reported
  * connected and disconnected exactly once.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSidecar, stopAllSidecars, until } from '../support/harness.js';
+import { residentBytes } from '../support/process-stats.js';
 
 afterEach(stopAllSidecars);
 
@@ -32,9 +33,6 @@ const RSS_TOLERANCE_BYTES = 32 * 1024 * 1024;
 /** Descriptors must come back exactly; 2 of slack for a socket the kernel is still closing. */
 const FD_TOLERANCE = 2;
 
-function residentBytes(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-}
 
 function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;

@@ -9,7 +9,7 @@ import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StartOptions } from '../../protocol/messages.js';
 import { nextEvent, startSidecar, stopAllSidecars, until, type Started } from '../support/harness.js';
-import { closePayload, frame, RawClient } from './raw-client.js';
+import { closePayload, frame, RawClient } from '../support/raw-client.js';
 
 // One echo server per describe where tests cannot see each other's events; one per test otherwise.
 afterAll(stopAllSidecars);

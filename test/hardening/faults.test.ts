@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SidecarHost } from '../../host/sidecar-host.js';
 import { connect, nextEvent, RecordingClient, startSidecar, stopAllSidecars, until } from '../support/harness.js';
+import { residentBytes } from '../support/process-stats.js';
 
 afterEach(stopAllSidecars);
 
@@ -19,9 +20,6 @@ afterEach(stopAllSidecars);
 const LAUNCH_CYCLES = process.env.HARDENING_LONG === '1' ? 100 : 20;
 const HOST_PROCESS = fileURLToPath(new URL('./fixtures/host-process.ts', import.meta.url));
 
-function residentBytes(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-}
 
 /** True once the process is gone or a zombie nobody reaped yet (it holds no port or file then). */
 function isGone(pid: number): boolean {

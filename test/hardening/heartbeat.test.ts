@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, nextEvent, startSidecar, stopAllSidecars } from '../support/harness.js';
-import { RawClient } from './raw-client.js';
+import { RawClient } from '../support/raw-client.js';
 
 afterEach(stopAllSidecars);
 

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, nextEvent, startSidecar, stopAllSidecars, until, type Started } from '../support/harness.js';
-import { frame, RawClient, rawHttp } from './raw-client.js';
+import { frame, RawClient, rawHttp } from '../support/raw-client.js';
 
 afterEach(stopAllSidecars);
 

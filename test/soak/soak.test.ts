@@ -12,9 +12,9 @@
  * Long: it runs only with SOAK=1 (`SOAK=1 npx vitest run test/soak`).
  * Everything is on loopback, bounded in count and time, and stops by itself.
  */
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, startSidecar, stopAllSidecars, until, type RecordingClient, type Started } from '../support/harness.js';
+import { residentBytes } from '../support/process-stats.js';
 
 const ENABLED = process.env.SOAK === '1';
 const MINUTES = Number(process.env.SOAK_MINUTES ?? '10');
@@ -31,9 +31,6 @@ const ROOM = 'soak-room';
 
 afterEach(stopAllSidecars);
 
-function residentBytes(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-}
 
 /** One client's life and everything the ledger needs about it. */
 interface Tracked {

@@ -4,7 +4,7 @@
  * what the server sends back, so a test can check the exact close code.
  */
 import net from 'node:net';
-import { until } from '../support/harness.js';
+import { until } from './harness.js';
 
 export interface Frame {
   fin: boolean;
