@@ -7,7 +7,7 @@
  * sides alike. Writes bench/results/results.md, results.json and chart.svg; logs go to
  * bench/results/raw/ (gitignored).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,12 +166,7 @@ function prepareAddonProject(): string {
   for (const f of ['project.godot', 'main.tscn', 'main.gd', 'native_server.gd']) cpSync(join(BENCH, 'godot', f), join(dir, f));
   symlinkSync(join(ROOT, 'godot-addon', 'addons', 'websocket_server'), join(dir, 'addons', 'websocket_server'));
   // An export-template engine does not scan scripts: global class_names come only from this cache.
-  mkdirSync(join(dir, '.godot'), { recursive: true });
-  writeFileSync(
-    join(dir, '.godot', 'global_script_class_cache.cfg'),
-    'list=[{\n"base": &"Node",\n"class": &"WebSocketServer",\n"icon": "res://addons/websocket_server/icon.svg",\n"is_abstract": false,\n' +
-      '"is_tool": true,\n"language": &"GDScript",\n"path": "res://addons/websocket_server/websocket_server.gd"\n}]\n',
-  );
+  execFileSync('bash', [join(ROOT, 'godot-addon', 'write-class-cache.sh'), dir], { stdio: 'inherit' });
   return dir;
 }
 

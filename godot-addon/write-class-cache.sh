@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Writes godot-addon/.godot/global_script_class_cache.cfg from the class_name
-# lines of the project's scripts. The editor normally writes this file; an
+# Writes <project>/.godot/global_script_class_cache.cfg from the class_name
+# lines of the project's scripts (default project: godot-addon/). The editor normally writes this file; an
 # engine built without the editor (an export template) does not scan scripts,
 # so running the project from source with one needs it.
-# Usage: bash godot-addon/write-class-cache.sh
+# Usage: bash godot-addon/write-class-cache.sh [project_dir]
 set -euo pipefail
-project="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+project="$(cd "${1:-$(dirname "${BASH_SOURCE[0]}")}" && pwd)"
 
 mkdir -p "$project/.godot"
 cache="$project/.godot/global_script_class_cache.cfg"
@@ -23,6 +23,6 @@ cache="$project/.godot/global_script_class_cache.cfg"
     first=0
     printf '{\n"base": &"%s",\n"class": &"%s",\n"icon": "%s",\n"is_abstract": false,\n"is_tool": %s,\n"language": &"GDScript",\n"path": "%s"\n}' \
       "${base:-RefCounted}" "$class" "$icon" "$tool" "$res"
-  done < <(find "$project" -name '*.gd' -not -path '*/.godot/*' | sort)
+  done < <(find -L "$project" -name '*.gd' -not -path '*/.godot/*' | sort)
   printf ']\n'
 } > "$cache"
