@@ -1,9 +1,12 @@
 /**
  * The load generator: a child process (forked by bench/run.ts) that holds the `ws` clients.
  * It receives one job at a time over IPC and answers with its figures. Every loop is bounded
- * in count and in time; every job ends with all its clients closed.
+ * in count and in time; every job ends with all its clients closed. The throughput jobs (echo,
+ * broadcast) use LeanClient, which costs far less CPU per message than a `ws` client; the
+ * others, and every control connection, use `ws`.
  */
 import { WebSocket } from 'ws';
+import { LeanClient, maskedFrame, repeatedFrames } from './lean-client.js';
 
 interface Job {
   kind: 'echo' | 'broadcast' | 'idle' | 'storm' | 'latency' | 'frametime';
@@ -39,7 +42,7 @@ function nextLocalAddress(): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function open(url: string, timeoutMs: number): Promise<WebSocket> {
+function openWs(url: string, timeoutMs: number): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { localAddress: nextLocalAddress(), perMessageDeflate: false, handshakeTimeout: timeoutMs });
     ws.binaryType = 'nodebuffer';
@@ -52,9 +55,17 @@ function open(url: string, timeoutMs: number): Promise<WebSocket> {
   });
 }
 
+const openLean = (url: string, timeoutMs: number): Promise<LeanClient> => LeanClient.open(url, nextLocalAddress(), timeoutMs);
+
 /** Opens n clients, at most `concurrency` handshakes at a time, retrying refused ones until the deadline. */
-async function openMany(url: string, n: number, concurrency: number, deadlineMs: number): Promise<WebSocket[]> {
-  const out: WebSocket[] = [];
+async function openMany<C extends WebSocket | LeanClient>(
+  open: (url: string, timeoutMs: number) => Promise<C>,
+  url: string,
+  n: number,
+  concurrency: number,
+  deadlineMs: number,
+): Promise<C[]> {
+  const out: C[] = [];
   const deadline = Date.now() + deadlineMs;
   let next = 0;
   let failures = 0;
@@ -75,10 +86,24 @@ async function openMany(url: string, n: number, concurrency: number, deadlineMs:
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
   if (out.length < n) {
-    closeAll(out);
+    void closeClients(out);
     throw new Error(`only ${out.length} of ${n} clients connected within ${deadlineMs} ms (${failures} failed attempts)`);
   }
   return out;
+}
+
+async function closeClients(clients: Array<WebSocket | LeanClient>): Promise<void> {
+  const lean = clients.filter((c): c is LeanClient => c instanceof LeanClient);
+  await Promise.all([closeAll(clients.filter((c): c is WebSocket => c instanceof WebSocket)), closeLean(lean)]);
+}
+
+async function closeLean(clients: LeanClient[]): Promise<void> {
+  for (const client of clients) {
+    client.onMessages = () => {};
+    client.close();
+  }
+  await Promise.race([Promise.all(clients.map((c) => c.whenClosed)), sleep(3000)]);
+  for (const client of clients) client.terminate();
 }
 
 async function closeAll(clients: WebSocket[]): Promise<void> {
@@ -126,20 +151,21 @@ function textPayload(size: number, stamp: number): string {
 async function echo(job: Job): Promise<Record<string, unknown>> {
   const size = job.size ?? 64;
   const window = job.window ?? 8;
-  const control = job.frameTime ? await open(job.url, 10_000) : undefined;
-  const clients = await openMany(job.url, job.clients, job.concurrency ?? 100, job.connectTimeoutMs ?? 60_000);
-  const binaryPayload = Buffer.alloc(size, 0x62);
-  const textMsg = textPayload(size, 0);
+  const control = job.frameTime ? await openWs(job.url, 10_000) : undefined;
+  const clients = await openMany(openLean, job.url, job.clients, job.concurrency ?? 100, job.connectTimeoutMs ?? 60_000);
+  const frame = job.binary ? maskedFrame(Buffer.alloc(size, 0x62), 0x2) : maskedFrame(Buffer.from(textPayload(size, 0)), 0x1);
+  const frames = repeatedFrames(frame, window);
   let counting = false;
   let count = 0;
   let stopped = false;
-  for (const ws of clients) {
-    ws.on('message', (data: Buffer) => {
-      if (counting) count++;
-      if (!stopped) ws.send(job.binary ? binaryPayload : textMsg, { binary: job.binary === true });
-    });
+  for (const client of clients) {
+    // Each echo sends the next message: the batch of echoes a read brought is answered in one write.
+    client.onMessages = (n) => {
+      if (counting) count += n;
+      if (!stopped) client.send(n <= window ? frames.subarray(0, n * frame.length) : repeatedFrames(frame, n));
+    };
   }
-  for (let i = 0; i < window; i++) for (const ws of clients) ws.send(job.binary ? binaryPayload : textMsg, { binary: job.binary === true });
+  for (const client of clients) client.send(frames);
   await sleep(job.warmupMs ?? 500);
   if (control) await request(control, '!ftreset', '!ok');
   counting = true;
@@ -147,17 +173,17 @@ async function echo(job: Job): Promise<Record<string, unknown>> {
   await sleep(job.durationMs ?? 2000);
   const elapsed = (performance.now() - t0) / 1000;
   counting = false;
-  const frame = await frameTime(control);
+  const frameStats = await frameTime(control);
   stopped = true;
-  await closeAll(control ? [...clients, control] : clients);
-  return { msgs_per_s: count / elapsed, mb_per_s: (count * size) / elapsed / 1e6, count, frame };
+  await closeClients(control ? [...clients, control] : clients);
+  return { msgs_per_s: count / elapsed, mb_per_s: (count * size) / elapsed / 1e6, count, frame: frameStats };
 }
 
 async function latency(job: Job): Promise<Record<string, unknown>> {
   const rate = job.rate ?? 20;
   const size = job.size ?? 64;
-  const control = job.frameTime ? await open(job.url, 10_000) : undefined;
-  const clients = await openMany(job.url, job.clients, job.concurrency ?? 100, job.connectTimeoutMs ?? 60_000);
+  const control = job.frameTime ? await openWs(job.url, 10_000) : undefined;
+  const clients = await openMany(openWs, job.url, job.clients, job.concurrency ?? 100, job.connectTimeoutMs ?? 60_000);
   const samples: number[] = [];
   let recording = false;
   let lost = 0;
@@ -205,8 +231,8 @@ async function broadcast(job: Job): Promise<Record<string, unknown>> {
   const batch = job.batch ?? 10;
   const window = job.window ?? 2;
   const size = job.size ?? 1024;
-  const control = await open(job.url, 10_000);
-  const clients = await openMany(job.url, job.clients, job.concurrency ?? 100, job.connectTimeoutMs ?? 60_000);
+  const control = await openWs(job.url, 10_000);
+  const clients = await openMany(openLean, job.url, job.clients, job.concurrency ?? 100, job.connectTimeoutMs ?? 60_000);
   // Make sure the server has announced every receiver before broadcasting to them.
   await request(control, `!wait ${job.clients + 1}`, '!reached');
   let total = 0;
@@ -220,14 +246,14 @@ async function broadcast(job: Job): Promise<Record<string, unknown>> {
     control.send(`!bcast ${batch} ${size}`);
   };
   await new Promise<void>((resolve) => {
-    for (const ws of clients) {
-      ws.on('message', () => {
-        total++;
-        if (counting) counted++;
+    for (const client of clients) {
+      client.onMessages = (n) => {
+        total += n;
+        if (counting) counted += n;
         // Keep `window` rounds in flight: a round counts as done once its deliveries arrived.
-        if (!stopped && rounds - Math.floor(total / perRound) < window) trigger();
+        while (!stopped && rounds - Math.floor(total / perRound) < window) trigger();
         if (stopped && total >= rounds * perRound) resolve();
-      });
+      };
     }
     for (let i = 0; i < window; i++) trigger();
     void (async () => {
@@ -243,14 +269,14 @@ async function broadcast(job: Job): Promise<Record<string, unknown>> {
     })();
   });
   const elapsed = (job as { elapsed?: number }).elapsed!;
-  await closeAll([...clients, control]);
+  await closeClients([...clients, control]);
   return { deliveries_per_s: counted / elapsed, counted, rounds };
 }
 
 async function idle(job: Job): Promise<Record<string, unknown>> {
-  const control = await open(job.url, 10_000);
+  const control = await openWs(job.url, 10_000);
   const t0 = performance.now();
-  const clients = await openMany(job.url, job.clients, job.concurrency ?? 200, job.connectTimeoutMs ?? 120_000);
+  const clients = await openMany(openWs, job.url, job.clients, job.concurrency ?? 200, job.connectTimeoutMs ?? 120_000);
   await request(control, `!wait ${job.clients + 1}`, '!reached', 60_000);
   const connectS = (performance.now() - t0) / 1000;
   let ft: unknown;
@@ -267,14 +293,14 @@ async function idle(job: Job): Promise<Record<string, unknown>> {
 }
 
 async function storm(job: Job): Promise<Record<string, unknown>> {
-  const control = await open(job.url, 10_000);
+  const control = await openWs(job.url, 10_000);
   const reached = request(control, `!wait ${job.clients + 1}`, '!reached', job.connectTimeoutMs ?? 60_000);
   reached.catch(() => {}); // a storm that never completes is a result, not a crash
   await sleep(50); // let the server take the !wait before the storm starts
   const t0 = performance.now();
   let openedAt = 0;
   let announcedAt = 0;
-  const attempts = Array.from({ length: job.clients }, () => open(job.url, job.connectTimeoutMs ?? 60_000));
+  const attempts = Array.from({ length: job.clients }, () => openWs(job.url, job.connectTimeoutMs ?? 60_000));
   const settled = await Promise.allSettled(attempts);
   openedAt = performance.now() - t0;
   const ok = settled.filter((s): s is PromiseFulfilledResult<WebSocket> => s.status === 'fulfilled').map((s) => s.value);
