@@ -52,8 +52,9 @@ export function repeatedFrames(frame: Buffer, count: number): Buffer {
 const CLOSE_NORMAL = maskedFrame(Buffer.from([0x03, 0xe8]), OP_CLOSE);
 
 export class LeanClient {
-  /** Called once per data chunk with the number of whole messages it completed. */
-  onMessages: (count: number) => void = () => {};
+  private handler: ((count: number) => void) | undefined;
+  /** Messages completed before a handler was set (the handshake's read can carry some). */
+  private unclaimed = 0;
   private readonly socket: Socket;
   /** Payload bytes of the current frame still to come. */
   private skip = 0;
@@ -114,6 +115,14 @@ export class LeanClient {
           `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
     });
+  }
+
+  /** Called once per data chunk with the number of whole messages it completed; at once with any counted before. */
+  set onMessages(handler: ((count: number) => void) | undefined) {
+    this.handler = handler;
+    const count = this.unclaimed;
+    this.unclaimed = 0;
+    if (handler !== undefined && count > 0) handler(count);
   }
 
   get isOpen(): boolean {
@@ -183,7 +192,9 @@ export class LeanClient {
       } else this.skip = payload;
     }
     if (pos < length) this.carry = Buffer.from(chunk.subarray(pos));
-    if (messages > 0) this.onMessages(messages);
+    if (messages === 0) return;
+    if (this.handler !== undefined) this.handler(messages);
+    else this.unclaimed += messages;
   }
 
   private control(opcode: number, payload: Buffer): void {

@@ -99,7 +99,7 @@ async function closeClients(clients: Array<WebSocket | LeanClient>): Promise<voi
 
 async function closeLean(clients: LeanClient[]): Promise<void> {
   for (const client of clients) {
-    client.onMessages = () => {};
+    client.onMessages = undefined;
     client.close();
   }
   await Promise.race([Promise.all(clients.map((c) => c.whenClosed)), sleep(3000)]);
