@@ -11,6 +11,7 @@ import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measurePipeFloor } from './pipe-floor.js';
 import { renderMarkdown, renderSvg, type Report, type Sample } from './report.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -68,6 +69,8 @@ interface Scenario {
   godotArgs?: string[];
   /** per target overrides of the job */
   perTarget?: Partial<Record<Target, Record<string, unknown>>>;
+  /** a measurement taken right after the job (server stopped), added to the sample's extra figures */
+  after?: (target: Target) => Promise<Record<string, number>>;
 }
 
 const IDLE_CLIENTS = quick ? 2000 : 10_000;
@@ -118,6 +121,12 @@ const SCENARIOS: Scenario[] = [
     extra: (r) => {
       const f = r.frame as { avg_us?: number } | undefined;
       return { p99_us: r.p99_us as number, samples: r.samples as number, ...(f?.avg_us !== undefined ? { frame_us: f.avg_us } : {}) };
+    },
+    // The floor of the sidecar's two extra hops, measured in the same repetition.
+    after: async (target): Promise<Record<string, number>> => {
+      if (target !== 'sidecar') return {};
+      const floor = await measurePipeFloor(100 * 20, quick ? 2000 : 4000);
+      return { pipe_p50_us: floor.p50_us, pipe_p99_us: floor.p99_us };
     },
   },
   {
@@ -309,7 +318,8 @@ async function runOne(scenario: Scenario, target: Target, rep: number): Promise<
       setTimeout(() => (server.rssLoadedMb = rssMb(server.rssPids)), 1500);
     });
     const value = scenario.pick(result, server);
-    const extra = scenario.extra?.(result, server) ?? {};
+    await stopServer(server);
+    const extra = { ...(scenario.extra?.(result, server) ?? {}), ...((await scenario.after?.(target)) ?? {}) };
     samples.push({ scenario: scenario.id, target, rep, value, extra });
     console.log(`  ${scenario.id.padEnd(10)} ${target.padEnd(13)} rep ${rep + 1}: ${fmt(value)} ${JSON.stringify(extra, (_k, v) => (typeof v === 'number' ? Number(v.toFixed(1)) : v))}`);
   } catch (error) {
