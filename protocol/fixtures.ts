@@ -49,6 +49,8 @@ export const FIXTURES: Fixture[] = [
         auth: true,
         auth_timeout_ms: 5000,
         max_outbound_buffer: 4194304,
+        max_messages_per_second: 200,
+        message_burst: 1000,
       },
     ],
   },

@@ -27,6 +27,8 @@ export interface StartOptions {
   auth?: boolean;
   auth_timeout_ms?: number;
   max_outbound_buffer?: number;
+  max_messages_per_second?: number;
+  message_burst?: number;
 }
 
 export type StartCommand = [C['START'], protocolVersion: number, options: StartOptions];

@@ -40,6 +40,16 @@ export interface ServerOptions {
   authTimeoutMs: number;
   /** Bytes queued to one client before it is closed with 1008. Default 4194304 (4 MiB). */
   maxOutboundBuffer: number;
+  /**
+   * Messages per second one client may deliver to the host; past it the sidecar stops reading the
+   * client's socket (TCP pushes back on it) and drops nothing. 0 for no limit. Default 0.
+   */
+  maxMessagesPerSecond: number;
+  /**
+   * Messages a client may deliver at once before `maxMessagesPerSecond` applies (its token bucket's
+   * size); 0 means one second's worth, `maxMessagesPerSecond`. Only used with a limit. Default 0.
+   */
+  messageBurst: number;
 }
 
 export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze({
@@ -60,6 +70,8 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   auth: false,
   authTimeoutMs: 5000,
   maxOutboundBuffer: 4 * 1024 * 1024,
+  maxMessagesPerSecond: 0,
+  messageBurst: 0,
 });
 
 /** Raised for an option a host got wrong; becomes `start_failed` with `invalid_option`. */
@@ -156,6 +168,8 @@ export function resolveOptions(raw: StartOptions | Record<string, unknown>): Ser
     auth: boolean(r, 'auth', d.auth),
     authTimeoutMs: integer(r, 'auth_timeout_ms', d.authTimeoutMs, 1, MAX_INT32),
     maxOutboundBuffer: integer(r, 'max_outbound_buffer', d.maxOutboundBuffer, 1024, 2 ** 32),
+    maxMessagesPerSecond: integer(r, 'max_messages_per_second', d.maxMessagesPerSecond, 0, MAX_INT32),
+    messageBurst: integer(r, 'message_burst', d.messageBurst, 0, MAX_INT32),
   };
   if (options.host === '') throw new InvalidOptionError('option "host" must not be empty: use "0.0.0.0" for every IPv4 address or "::" for IPv6');
   if (options.path !== '' && !options.path.startsWith('/')) {

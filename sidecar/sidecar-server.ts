@@ -35,6 +35,21 @@ interface Client {
   pongTimer?: NodeJS.Timeout;
   /** Messages delivered in the current event-loop turn (see `countForFairness`). */
   turnMessages: number;
+  /** `max_messages_per_second`'s token bucket: messages the client may deliver now, and when that was computed. */
+  tokens: number;
+  refilledAt: number;
+  /** Messages waiting for tokens, oldest first from `heldFrom`; undefined when none wait (see `admit`). */
+  held: HeldMessage[] | undefined;
+  heldFrom: number;
+  /** The rate limit paused the socket: only the rate limit resumes it, a global resume leaves it. */
+  rateLimited: boolean;
+  /** Delivers held messages as tokens come back (`releaseHeld`). */
+  releaseTimer: NodeJS.Timeout | undefined;
+}
+
+interface HeldMessage {
+  data: Buffer;
+  isBinary: boolean;
 }
 
 /**
@@ -86,6 +101,9 @@ export class SidecarServer {
   private nextRequestId = 1;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private paused = false;
+  /** `max_messages_per_second` of the running server (0: no limit) and its bucket size. */
+  private messageRate = 0;
+  private messageBurst = 0;
   private readonly startedAt = Date.now();
   private readonly counters = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
   private stopWaiters: Array<() => void> = [];
@@ -144,6 +162,8 @@ export class SidecarServer {
     }
     this.state = 'starting';
     this.options = options;
+    this.messageRate = options.maxMessagesPerSecond;
+    this.messageBurst = options.messageBurst === 0 ? options.maxMessagesPerSecond : options.messageBurst;
     this.httpServer = server;
     this.wss = this.createWebSocketServer(options);
 
@@ -276,14 +296,14 @@ export class SidecarServer {
   /**
    * Pauses or resumes reading from every client socket. Called when stdout
    * backs up, so TCP pushes back on clients instead of the sidecar buffering
-   * their messages without bound.
+   * their messages without bound. A client the rate limit paused stays paused.
    */
   setPaused(paused: boolean): void {
     if (this.paused === paused) return;
     this.paused = paused;
     for (const client of this.clients.values()) {
       if (paused) client.ws.pause();
-      else client.ws.resume();
+      else if (!client.rateLimited) client.ws.resume();
     }
     this.log('info', paused ? 'host is not reading: client sockets paused' : 'host caught up: client sockets resumed');
   }
@@ -458,7 +478,18 @@ export class SidecarServer {
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const id = this.nextClientId++;
-    const client: Client = { id, ws, awaitingPong: false, turnMessages: 0 };
+    const client: Client = {
+      id,
+      ws,
+      awaitingPong: false,
+      turnMessages: 0,
+      tokens: this.messageBurst,
+      refilledAt: 0,
+      held: undefined,
+      heldFrom: 0,
+      rateLimited: false,
+      releaseTimer: undefined,
+    };
     this.clients.set(id, client);
     if (this.paused) ws.pause();
     // The same four listeners serve every client (they find it through the socket), so an idle
@@ -475,12 +506,9 @@ export class SidecarServer {
   private readonly clientListeners = ((server: SidecarServer) => ({
     message(this: WebSocket, data: Buffer, isBinary: boolean): void {
       const client = (this as ClientSocket)[kClient];
-      const id = client.id;
-      server.countForFairness(client);
-      server.counters.messagesIn++;
-      server.counters.bytesIn += data.length;
-      if (server.emitMessage !== undefined && id < 0x100000000) server.emitMessage(isBinary ? Event.BINARY : Event.TEXT, id, data, !isBinary);
-      else server.emit(isBinary ? [Event.BINARY, id, data] : [Event.TEXT, id, data.toString('utf8')]);
+      // Without a rate limit, this branch is all it costs.
+      if (server.messageRate !== 0 && !server.admit(client, data, isBinary)) return;
+      server.forward(client, data, isBinary);
     },
     pong(this: WebSocket): void {
       const client = (this as ClientSocket)[kClient];
@@ -499,6 +527,9 @@ export class SidecarServer {
       const client = (this as ClientSocket)[kClient];
       const id = client.id;
       clearTimeout(client.pongTimer);
+      clearTimeout(client.releaseTimer);
+      // Held messages were received before the close: the host gets them before the disconnect.
+      if (client.held !== undefined) server.releaseAll(client);
       server.clients.delete(id);
       server.rooms.leaveAll(id);
       const clean = receivedCode !== 1006;
@@ -508,6 +539,94 @@ export class SidecarServer {
       server.notifyIfEmpty();
     },
   }))(this);
+
+  /** Hands one client message to the host. */
+  private forward(client: Client, data: Buffer, isBinary: boolean): void {
+    const id = client.id;
+    this.countForFairness(client);
+    this.counters.messagesIn++;
+    this.counters.bytesIn += data.length;
+    if (this.emitMessage !== undefined && id < 0x100000000) this.emitMessage(isBinary ? Event.BINARY : Event.TEXT, id, data, !isBinary);
+    else this.emit(isBinary ? [Event.BINARY, id, data] : [Event.TEXT, id, data.toString('utf8')]);
+  }
+
+  // ---- inbound rate limit (max_messages_per_second) --------------------------
+
+  /**
+   * Takes a token for a message of `client`, or holds the message when none is left or older
+   * messages already wait. Holding pauses the socket, so TCP pushes back on the client; messages ws
+   * had already parsed from the last read still arrive and queue behind, in order. Nothing is
+   * dropped: `releaseHeld` hands them over as tokens come back. Returns whether the message goes now.
+   */
+  private admit(client: Client, data: Buffer, isBinary: boolean): boolean {
+    if (client.held === undefined) {
+      this.refill(client);
+      if (client.tokens >= 1) {
+        client.tokens--;
+        return true;
+      }
+      client.held = [];
+      if (!client.rateLimited) {
+        client.rateLimited = true;
+        client.ws.pause();
+      }
+      if (client.releaseTimer === undefined) this.scheduleRelease(client);
+    }
+    client.held.push({ data, isBinary });
+    return false;
+  }
+
+  private refill(client: Client): void {
+    const now = performance.now();
+    const tokens = client.tokens + ((now - client.refilledAt) * this.messageRate) / 1000;
+    client.tokens = tokens < this.messageBurst ? tokens : this.messageBurst;
+    client.refilledAt = now;
+  }
+
+  /** Wakes `releaseHeld` when the client's next token is due. */
+  private scheduleRelease(client: Client): void {
+    const waitMs = Math.max(1, Math.ceil(((1 - client.tokens) * 1000) / this.messageRate));
+    client.releaseTimer = setTimeout(this.releaseHeld, waitMs, client);
+  }
+
+  /**
+   * Delivers as many held messages as the client has tokens for, oldest first. Once none wait and
+   * a token is there, reading resumes, unless the host is not reading (`setPaused`): then the
+   * global resume does it.
+   */
+  private readonly releaseHeld = (client: Client): void => {
+    client.releaseTimer = undefined;
+    this.refill(client);
+    const held = client.held;
+    if (held !== undefined) {
+      let next = client.heldFrom;
+      for (; next < held.length && client.tokens >= 1; next++) {
+        client.tokens--;
+        const message = held[next]!;
+        this.forward(client, message.data, message.isBinary);
+      }
+      if (next < held.length) {
+        client.heldFrom = next;
+      } else {
+        client.held = undefined;
+        client.heldFrom = 0;
+      }
+    }
+    if (client.held === undefined && client.tokens >= 1) {
+      client.rateLimited = false;
+      if (!this.paused) client.ws.resume();
+      return;
+    }
+    this.scheduleRelease(client);
+  };
+
+  /** Delivers every held message at once, tokens or not: the client is gone. */
+  private releaseAll(client: Client): void {
+    const held = client.held ?? [];
+    for (let next = client.heldFrom; next < held.length; next++) this.forward(client, held[next]!.data, held[next]!.isBinary);
+    client.held = undefined;
+    client.heldFrom = 0;
+  }
 
   /**
    * The WebSocket frame of a fan-out, built once and written as-is to every recipient. Only
@@ -674,6 +793,8 @@ export class SidecarServer {
     this.wss = undefined;
     this.httpServer = undefined;
     this.options = undefined;
+    this.messageRate = 0;
+    this.messageBurst = 0;
     this.rooms.clear();
     this.state = 'idle';
   }

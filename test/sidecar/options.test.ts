@@ -5,6 +5,12 @@ describe('resolveOptions', () => {
   it('applies every default to an empty map', () => {
     expect(resolveOptions({})).toEqual(DEFAULT_OPTIONS);
     expect(DEFAULT_OPTIONS).toMatchObject({ port: 8080, host: '0.0.0.0', maxMessageSize: 1048576, permessageDeflate: false, auth: false });
+    expect(DEFAULT_OPTIONS).toMatchObject({ maxMessagesPerSecond: 0, messageBurst: 0 });
+  });
+
+  it('reads the inbound rate limit', () => {
+    expect(resolveOptions({ max_messages_per_second: 100, message_burst: 20 })).toMatchObject({ maxMessagesPerSecond: 100, messageBurst: 20 });
+    expect(resolveOptions({ max_messages_per_second: 2 ** 31 - 1, message_burst: 0 })).toMatchObject({ maxMessagesPerSecond: 2 ** 31 - 1, messageBurst: 0 });
   });
 
   it('maps snake_case keys and ignores unknown ones', () => {
@@ -24,6 +30,12 @@ describe('resolveOptions', () => {
     [{ response_headers: { 'x-a': 'a\r\nInjected: 1' } }, /not a valid HTTP header/],
     [{ tls_cert_path: 'cert.pem' }, /go together/],
     [{ max_message_size: 0 }, /"max_message_size" must be an integer from 1/],
+    [{ max_messages_per_second: -1 }, /^option "max_messages_per_second" must be an integer from 0 to 2147483647, got -1$/],
+    [{ max_messages_per_second: 2.5 }, /^option "max_messages_per_second" must be an integer from 0 to 2147483647, got 2.5$/],
+    [{ max_messages_per_second: 2 ** 31 }, /"max_messages_per_second" must be an integer from 0 to 2147483647, got 2147483648/],
+    [{ max_messages_per_second: '100' }, /"max_messages_per_second" must be an integer from 0 to 2147483647, got "100"/],
+    [{ message_burst: -5 }, /^option "message_burst" must be an integer from 0 to 2147483647, got -5$/],
+    [{ message_burst: true }, /"message_burst" must be an integer from 0 to 2147483647, got true/],
   ])('refuses %j', (raw, message) => {
     expect(() => resolveOptions(raw)).toThrow(InvalidOptionError);
     expect(() => resolveOptions(raw)).toThrow(message);
