@@ -70,6 +70,8 @@ func _test_commands_match_fixtures() -> void:
 	s.subprotocols = PackedStringArray(["game.v1", "chat"])
 	s.response_headers = {"x-server": "godot"}
 	s.auth = true
+	s.max_messages_per_second = 200
+	s.message_burst = 1000
 	s._queue_start(8080, "0.0.0.0")
 	t.check_eq(s._out, _fixture("start"), "the node's start command (with the fixture's options) equals start.bin")
 	s.free()

@@ -108,6 +108,13 @@ const STOP_WAIT_MS: int = 1500
 @export var response_headers: Dictionary = {}
 ## Negotiate permessage-deflate compression with clients that offer it.
 @export var permessage_deflate: bool = false
+## Messages per second one client may send; 0 for no limit. A client past it
+## is slowed down, never cut off: the server stops reading its socket, so TCP
+## holds it back, and its messages arrive in order as the rate allows.
+@export_range(0, 1000000, 1, "or_greater") var max_messages_per_second: int = 0
+## Messages a client may send at once before [member max_messages_per_second]
+## applies; 0 means one second's worth. Used only with a rate.
+@export_range(0, 1000000, 1, "or_greater") var message_burst: int = 0
 
 @export_group("Authentication")
 ## When [code]true[/code], every upgrade waits for [method accept_connection] or
@@ -494,6 +501,8 @@ func _queue_start(listen_port: int, listen_host: String) -> void:
 		"auth": auth,
 		"auth_timeout_ms": auth_timeout_ms,
 		"max_outbound_buffer": max_outbound_buffer,
+		"max_messages_per_second": max_messages_per_second,
+		"message_burst": message_burst,
 	}
 	var at := _begin_frame(3, Protocol.CMD_START)
 	_codec.write_int(_out, Protocol.PROTOCOL_VERSION)
