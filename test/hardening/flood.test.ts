@@ -162,7 +162,7 @@ describe('a flooding client', () => {
     // measuring clients' round trips to a fifth of the quiet count and pushed p50 up 8x.
     expect(run.loud.length).toBeGreaterThan(run.quiet.length / 3);
     // The issue's bound: p99 within 2x of quiet. Without a rate limit it holds in some runs only
-    // (measured ratios 1.1 to 25): the host here is one event loop echoing 20-90k flood messages
+    // (measured ratios 1.1 to 64): the host here is one event loop echoing 20-90k flood messages
     // a second, and it shares its CPU with the measuring clients. The next test holds it with
     // max_messages_per_second; here it is asserted only with FLOOD_STRICT=1.
     if (process.env.FLOOD_STRICT === '1') expect(loudP99).toBeLessThanOrEqual(2 * Math.max(quietP99, NOISE_FLOOR_MS));
