@@ -74,6 +74,13 @@ const SidecarLocator := preload("res://addons/websocket_server/sidecar_locator.g
 const INFORMATIONAL_ERRORS: PackedStringArray = ["rejected_connection", "unknown_client", "unknown_request"]
 ## Most bytes read from the sidecar per [method process] call.
 const READ_BUDGET_BYTES: int = 16 * 1024 * 1024
+## Most read-dispatch-write rounds in one [method process] call. A pipe holds
+## 64 KiB on Linux, so one read per frame capped the addon at about 800 small
+## messages per frame; while the handlers of one round run, the sidecar refills
+## the pipe, and the next round takes that.
+const MAX_ROUNDS_PER_PROCESS: int = 8
+## A read this large means the pipe was (nearly) full: more is likely waiting.
+const FULL_PIPE_BYTES: int = 32 * 1024
 ## How long [method stop] waits for the sidecar to close its clients.
 const STOP_WAIT_MS: int = 1500
 
@@ -255,9 +262,11 @@ func is_listening() -> bool:
 ## [code]_process[/code]) when the server is not in the scene tree; in the
 ## tree the node calls it itself.
 func process() -> void:
-	if _proc == null:
-		return
-	_pump(false)
+	var rounds := 0
+	while _proc != null and rounds < MAX_ROUNDS_PER_PROCESS:
+		rounds += 1
+		if _pump(false) < FULL_PIPE_BYTES:
+			break
 
 
 ## Number of connected clients.
@@ -525,12 +534,13 @@ func _flush() -> void:
 # --- Incoming frames -------------------------------------------------------
 
 # One turn: read, dispatch, drain stderr, write, check the child is alive.
-func _pump(only_until_started: bool) -> void:
+# Returns the bytes read.
+func _pump(only_until_started: bool) -> int:
 	var generation := _generation
-	_proc.read_available(_in, READ_BUDGET_BYTES)
+	var got := _proc.read_available(_in, READ_BUDGET_BYTES)
 	_dispatch_frames(only_until_started)
 	if generation != _generation or _proc == null:
-		return
+		return got
 	_proc.drain_stderr()
 	_flush()
 	if _proc != null and not _proc.is_running():
@@ -538,8 +548,9 @@ func _pump(only_until_started: bool) -> void:
 		_proc.read_available(_in, READ_BUDGET_BYTES)
 		_dispatch_frames(only_until_started)
 		if generation != _generation or _proc == null:
-			return
+			return got
 		_on_sidecar_exited()
+	return got
 
 
 func _dispatch_frames(only_until_started: bool) -> void:
