@@ -81,6 +81,10 @@ const READ_BUDGET_BYTES: int = 16 * 1024 * 1024
 const MAX_ROUNDS_PER_PROCESS: int = 8
 ## A read this large means the pipe was (nearly) full: more is likely waiting.
 const FULL_PIPE_BYTES: int = 32 * 1024
+## While handlers answer a batch of messages, replies leave once this many bytes
+## wait, so the sidecar works on them while the rest of the batch is handled
+## (and they come back in time for the next frame) instead of after it.
+const EARLY_FLUSH_BYTES: int = 16 * 1024
 ## How long [method stop] waits for the sidecar to close its clients.
 const STOP_WAIT_MS: int = 1500
 
@@ -569,6 +573,8 @@ func _dispatch_frames(only_until_started: bool) -> void:
 		if length >= 4 and _in[body] == 0x93 and _fast_message(body, body + length):
 			if generation != _generation or _proc == null:
 				return
+			if _out.size() >= EARLY_FLUSH_BYTES:
+				_flush()
 			continue
 		var value: Variant = _codec.decode(_in, body, body + length)
 		if not _codec.error.is_empty():
