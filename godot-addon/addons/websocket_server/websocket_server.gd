@@ -261,10 +261,11 @@ func is_listening() -> bool:
 
 
 ## Reads what the sidecar sent, emits the matching signals in arrival order,
-## forwards its log lines, writes every queued command in one write and
-## notices if the sidecar died. Never blocks. Call it every frame (e.g. from
-## [code]_process[/code]) when the server is not in the scene tree; in the
-## tree the node calls it itself.
+## forwards its log lines, writes the queued commands (in one write unless
+## replies pass 16 KiB while handlers run) and notices if the sidecar died.
+## Takes more rounds, up to 8, while the pipe comes full. Never blocks. Call
+## it every frame (e.g. from [code]_process[/code]) when the server is not in
+## the scene tree; in the tree the node calls it itself.
 func process() -> void:
 	var rounds := 0
 	while _proc != null and rounds < MAX_ROUNDS_PER_PROCESS:
