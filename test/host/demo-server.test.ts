@@ -8,17 +8,27 @@ import { RecordingClient, until } from '../support/harness.js';
 const children: ReturnType<typeof spawn>[] = [];
 afterEach(() => children.forEach((child) => child.kill('SIGTERM')));
 
+/** Runs `npm run demo`'s script; `godot` decides which host it runs (the TypeScript one without). */
+function startDemo(godot: string | undefined): { child: ReturnType<typeof spawn>; output: () => string } {
+  const env = { ...process.env };
+  delete env.GODOT;
+  if (godot !== undefined) env.GODOT = godot;
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO_ROOT, 'host', 'demo-server.ts'), '--port', '0', '--host', '127.0.0.1', '--seconds', '20'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  return { child, output: () => output };
+}
+
 describe('demo server', () => {
   it('welcomes, echoes, and runs a room chat', async () => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO_ROOT, 'host', 'demo-server.ts'), '--port', '0', '--host', '127.0.0.1', '--seconds', '20'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let output = '';
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    child.stderr!.on('data', (chunk) => (output += chunk));
-    await until(() => /ws:\/\/127\.0\.0\.1:\d+/.test(output), 'the demo to print its address', 15_000);
-    const url = /ws:\/\/127\.0\.0\.1:\d+/.exec(output)![0];
+    const { child, output } = startDemo(undefined);
+    await until(() => /ws:\/\/127\.0\.0\.1:\d+/.test(output()), 'the demo to print its address', 15_000);
+    const url = /ws:\/\/127\.0\.0\.1:\d+/.exec(output())![0];
     const a = await new RecordingClient(url).opened();
     const b = await new RecordingClient(url).opened();
     await until(() => a.texts.length === 1 && b.texts.length === 1, 'the welcomes');
@@ -34,6 +44,21 @@ describe('demo server', () => {
     b.ws.close();
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
-    expect(output).toContain('Client disconnected');
+    expect(output()).toContain('Client disconnected');
   });
+
+  // With GODOT set, `npm run demo` runs the addon's Quick Start scene (which listens on 8080) instead.
+  it.skipIf(!process.env.GODOT)('runs the Godot Quick Start when GODOT points at an engine', async () => {
+    const { child, output } = startDemo(process.env.GODOT);
+    await until(() => output().includes('WebSocket server started on port 8080'), 'the Quick Start to listen', 20_000);
+    const client = await new RecordingClient('ws://127.0.0.1:8080').opened();
+    await until(() => client.texts.length === 1, 'the welcome');
+    expect(client.texts[0]).toBe('Welcome to the server!');
+    client.ws.send('hi');
+    await until(() => client.texts.includes('Echo: hi'), 'the echo');
+    client.ws.close(4001);
+    await until(() => output().includes('Client disconnected: 1 with code: 4001'), 'the Quick Start to report the close');
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }, 40_000);
 });
