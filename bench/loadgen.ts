@@ -7,6 +7,7 @@
  */
 import { WebSocket } from 'ws';
 import { LeanClient, maskedFrame, repeatedFrames } from './lean-client.js';
+import { quantiles } from './quantiles.js';
 
 interface Job {
   kind: 'echo' | 'broadcast' | 'idle' | 'storm' | 'latency' | 'frametime';
@@ -222,9 +223,8 @@ async function latency(job: Job): Promise<Record<string, unknown>> {
   await sleep(200);
   lost = sent - received;
   await closeAll(control ? [...clients, control] : clients);
-  samples.sort((a, b) => a - b);
-  const pick = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
-  return { p50_us: pick(0.5) * 1000, p99_us: pick(0.99) * 1000, samples: samples.length, lost, frame: ft };
+  const [p50, p99] = quantiles(samples, 0.5, 0.99);
+  return { p50_us: p50! * 1000, p99_us: p99! * 1000, samples: samples.length, lost, frame: ft };
 }
 
 async function broadcast(job: Job): Promise<Record<string, unknown>> {

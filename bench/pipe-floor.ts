@@ -5,6 +5,7 @@
  * each hop wakes a sleeping process, and that wake-up, not our code, is most of the cost.
  */
 import { spawn } from 'node:child_process';
+import { quantiles } from './quantiles.js';
 
 /** The other end of the pipes: echoes stdin to stdout, chunk by chunk, as the host does. */
 const ECHO_CHILD = "process.stdin.on('data', (d) => process.stdout.write(d)); process.stdin.on('end', () => process.exit(0));";
@@ -52,7 +53,6 @@ export async function measurePipeFloor(rate: number, durationMs: number): Promis
   child.stdin.end();
   await new Promise((resolve) => child.once('exit', resolve));
   clearTimeout(guard);
-  samples.sort((a, b) => a - b);
-  const pick = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
-  return { p50_us: pick(0.5), p99_us: pick(0.99), samples: samples.length };
+  const [p50, p99] = quantiles(samples, 0.5, 0.99);
+  return { p50_us: p50!, p99_us: p99!, samples: samples.length };
 }

@@ -125,16 +125,13 @@ interface Verdict {
  * not by either server: say so beside the ratio.
  */
 function frameBound(r: Report, id: string): string {
-  const perFrame = (target: string): number | undefined => {
+  const [native, addon] = ['godot-native', 'godot-addon'].map((target) => {
     const fps = stat(values(r, id, target, extraOf('fps')));
     const rate = stat(values(r, id, target, value));
-    return fps && rate ? rate.median / fps.median : undefined;
-  };
-  const fps = stat(values(r, id, 'godot-native', extraOf('fps')));
-  const native = perFrame('godot-native');
-  const addon = perFrame('godot-addon');
-  if (!fps || native === undefined || addon === undefined || Math.abs(native - addon) > 0.05 * native) return '';
-  return ` (frame-bound: both answer ${num(native)} round trips per frame at ${num(fps.median)} fps)`;
+    return fps && rate ? { fps: fps.median, perFrame: rate.median / fps.median } : undefined;
+  });
+  if (!native || !addon || Math.abs(native.perFrame - addon.perFrame) > 0.05 * native.perFrame) return '';
+  return ` (frame-bound: both answer ${num(native.perFrame)} round trips per frame at ${num(native.fps)} fps)`;
 }
 
 export function verdicts(r: Report): Verdict[] {
