@@ -562,6 +562,10 @@ func _dispatch_frames(only_until_started: bool) -> void:
 	var generation := _generation
 	var size := _in.size()
 	while size - _in_pos >= 4:
+		if _out.size() >= EARLY_FLUSH_BYTES:
+			_flush()
+			if generation != _generation or _proc == null:
+				return
 		var length := _in.decode_u32(_in_pos)
 		if length == 0 or length > Protocol.MAX_FRAME_LENGTH:
 			_fatal(("the sidecar sent an impossible frame length %d (frames hold 1 to %d bytes): the stream is out of step; "
@@ -574,8 +578,6 @@ func _dispatch_frames(only_until_started: bool) -> void:
 		if length >= 4 and _in[body] == 0x93 and _fast_message(body, body + length):
 			if generation != _generation or _proc == null:
 				return
-			if _out.size() >= EARLY_FLUSH_BYTES:
-				_flush()
 			continue
 		var value: Variant = _codec.decode(_in, body, body + length)
 		if not _codec.error.is_empty():
