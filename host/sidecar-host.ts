@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Command, Event, LENGTH_PREFIX_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js';
 import { FrameDecoder } from '../protocol/frame-codec.js';
+import { encodeMessageHead, parseMessage } from '../protocol/message-codec.js';
 import type { AnyCommand, AnyEvent, ClientInfo, StartOptions, Stats } from '../protocol/messages.js';
 import { packValue, unpackValue } from '../protocol/msgpack.js';
 import { resolveSidecarCommand, type SidecarCommand } from './sidecar-command.js';
@@ -184,11 +185,18 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
   }
 
   sendText(clientId: number, text: string): void {
-    this.send([Command.SEND_TEXT, clientId, text]);
+    if (!isWireClientId(clientId)) return this.send([Command.SEND_TEXT, clientId, text]);
+    const n = Buffer.byteLength(text);
+    const { frame, payloadAt } = messageFrame(Command.SEND_TEXT, clientId, n, true);
+    frame.write(text, payloadAt);
+    this.writeRaw(frame);
   }
 
   sendBinary(clientId: number, data: Uint8Array): void {
-    this.send([Command.SEND_BINARY, clientId, data]);
+    if (!isWireClientId(clientId)) return this.send([Command.SEND_BINARY, clientId, data]);
+    const { frame, payloadAt } = messageFrame(Command.SEND_BINARY, clientId, data.length, false);
+    frame.set(data, payloadAt);
+    this.writeRaw(frame);
   }
 
   broadcastText(text: string, exclude = 0): void {
@@ -348,7 +356,14 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
   }
 
   private onStdout(chunk: Buffer): void {
-    for (const frame of this.decoder.push(chunk)) this.onEvent(unpackValue(frame) as AnyEvent);
+    // Client messages skip msgpackr, unless someone listens to every raw event.
+    const fast = this.listenerCount('event') === 0;
+    for (const frame of this.decoder.push(chunk)) {
+      const message = fast ? parseMessage(frame, Event.TEXT, Event.BINARY) : undefined;
+      if (message === undefined) this.onEvent(unpackValue(frame) as AnyEvent);
+      else if (message.binary) this.emit('binary', message.clientId, message.data);
+      else this.emit('text', message.clientId, message.data.toString());
+    }
   }
 
   private onEvent(event: AnyEvent): void {
@@ -407,4 +422,18 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
         break;
     }
   }
+}
+
+/** Ids the message fast path encodes; anything else goes through msgpack, and the sidecar reports it. */
+function isWireClientId(clientId: number): boolean {
+  return Number.isInteger(clientId) && clientId >= 0 && clientId < 2 ** 32;
+}
+
+/** A whole frame for `[op, clientId, <n-byte str|bin>]`, prefix included, with the payload left to fill in at `payloadAt`. */
+function messageFrame(op: number, clientId: number, n: number, isText: boolean): { frame: Buffer; payloadAt: number } {
+  const head = encodeMessageHead(op, clientId, n, isText);
+  const frame = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + head.length + n);
+  frame.writeUInt32LE(head.length + n, 0);
+  head.copy(frame, LENGTH_PREFIX_BYTES);
+  return { frame, payloadAt: LENGTH_PREFIX_BYTES + head.length };
 }

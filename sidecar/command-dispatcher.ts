@@ -2,8 +2,8 @@
  * Routes each decoded frame to the server: validation failures become
  * `error` events and the sidecar keeps serving.
  */
-import { isUtf8 } from 'node:buffer';
 import { Command, ErrorCode, Event } from '../protocol/constants.js';
+import { parseMessage } from '../protocol/message-codec.js';
 import type { AnyEvent } from '../protocol/messages.js';
 import { unpackValue } from '../protocol/msgpack.js';
 import { parseCommand } from './command-parser.js';
@@ -20,7 +20,7 @@ export class CommandDispatcher {
 
   /** Handles one frame body. Never throws for bad input. */
   dispatchFrame(body: Uint8Array): void {
-    const send = parseSendFast(body);
+    const send = parseMessage(body, Command.SEND_TEXT, Command.SEND_BINARY);
     if (send !== undefined) {
       this.server.sendBytes(send.clientId, send.data, send.binary);
       return;
@@ -83,66 +83,4 @@ export class CommandDispatcher {
         break;
     }
   }
-}
-
-/**
- * The hot commands, `[3, client_id, str]` (send_text) and `[4, client_id, bin]` (send_binary),
- * read straight from the frame: the payload is handed on as a view of the frame's bytes, with no
- * msgpack decode, no UTF-8 decode and re-encode, and no copy. Anything else (other header
- * forms, extra elements, text that is not UTF-8) returns undefined and takes the general path,
- * which validates and reports exactly as before.
- */
-export function parseSendFast(body: Uint8Array): { clientId: number; data: Uint8Array; binary: boolean } | undefined {
-  if (body.length < 4 || body[0] !== 0x93) return undefined;
-  const op = body[1];
-  if (op !== Command.SEND_TEXT && op !== Command.SEND_BINARY) return undefined;
-  let at = 2;
-  let clientId: number;
-  const idByte = body[at++]!;
-  if (idByte < 0x80) {
-    clientId = idByte;
-  } else if (idByte === 0xcc) {
-    clientId = body[at++]!;
-  } else if (idByte === 0xcd) {
-    clientId = (body[at]! << 8) | body[at + 1]!;
-    at += 2;
-  } else if (idByte === 0xce) {
-    clientId = body[at]! * 0x1000000 + ((body[at + 1]! << 16) | (body[at + 2]! << 8) | body[at + 3]!);
-    at += 4;
-  } else {
-    return undefined;
-  }
-  if (at >= body.length) return undefined;
-  const h = body[at++]!;
-  let n: number;
-  if (op === Command.SEND_TEXT) {
-    if (h >= 0xa0 && h <= 0xbf) {
-      n = h & 0x1f;
-    } else if (h === 0xd9) {
-      n = body[at++]!;
-    } else if (h === 0xda) {
-      n = (body[at]! << 8) | body[at + 1]!;
-      at += 2;
-    } else if (h === 0xdb) {
-      n = body[at]! * 0x1000000 + ((body[at + 1]! << 16) | (body[at + 2]! << 8) | body[at + 3]!);
-      at += 4;
-    } else {
-      return undefined;
-    }
-  } else if (h === 0xc4) {
-    n = body[at++]!;
-  } else if (h === 0xc5) {
-    n = (body[at]! << 8) | body[at + 1]!;
-    at += 2;
-  } else if (h === 0xc6) {
-    n = body[at]! * 0x1000000 + ((body[at + 1]! << 16) | (body[at + 2]! << 8) | body[at + 3]!);
-    at += 4;
-  } else {
-    return undefined;
-  }
-  // Exactly the payload must remain: a truncated frame or extra elements take the general path.
-  if (at + n !== body.length) return undefined;
-  const data = body.subarray(at);
-  if (op === Command.SEND_TEXT && !isUtf8(data)) return undefined;
-  return { clientId, data, binary: op === Command.SEND_BINARY };
 }

@@ -7,6 +7,7 @@
  */
 import type { Writable } from 'node:stream';
 import { LENGTH_PREFIX_BYTES } from '../protocol/constants.js';
+import { encodeMessageHead } from '../protocol/message-codec.js';
 import type { AnyEvent } from '../protocol/messages.js';
 import { packValue } from '../protocol/msgpack.js';
 
@@ -103,49 +104,4 @@ export class EventWriter {
     }
     return accepted;
   };
-}
-
-/** msgpack of `[op, clientId, <str|bin header of length n>]`, the payload itself left out; clientId < 2^32. */
-export function encodeMessageHead(op: number, clientId: number, n: number, isText: boolean): Buffer {
-  const head = Buffer.allocUnsafe(2 + 9 + 5);
-  head[0] = 0x93; // fixarray of 3
-  head[1] = op; // positive fixint: event opcodes are 64-127
-  let at = 2;
-  if (clientId < 0x80) {
-    head[at++] = clientId;
-  } else if (clientId < 0x100) {
-    head[at++] = 0xcc;
-    head[at++] = clientId;
-  } else if (clientId < 0x10000) {
-    head[at++] = 0xcd;
-    at = head.writeUInt16BE(clientId, at);
-  } else {
-    // Callers pass ids below 2^32 (larger ones go through packValue).
-    head[at++] = 0xce;
-    at = head.writeUInt32BE(clientId, at);
-  }
-  if (isText) {
-    if (n < 32) {
-      head[at++] = 0xa0 | n;
-    } else if (n < 0x100) {
-      head[at++] = 0xd9;
-      head[at++] = n;
-    } else if (n < 0x10000) {
-      head[at++] = 0xda;
-      at = head.writeUInt16BE(n, at);
-    } else {
-      head[at++] = 0xdb;
-      at = head.writeUInt32BE(n, at);
-    }
-  } else if (n < 0x100) {
-    head[at++] = 0xc4;
-    head[at++] = n;
-  } else if (n < 0x10000) {
-    head[at++] = 0xc5;
-    at = head.writeUInt16BE(n, at);
-  } else {
-    head[at++] = 0xc6;
-    at = head.writeUInt32BE(n, at);
-  }
-  return head.subarray(0, at);
 }
