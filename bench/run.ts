@@ -12,6 +12,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, write
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measurePipeFloor } from './pipe-floor.js';
+import { stopProcess } from './stop-process.js';
 import { renderMarkdown, renderSvg, type Report, type Sample } from './report.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -251,12 +252,7 @@ async function startServer(target: Target, godotArgs?: string[]): Promise<Runnin
 async function stopServer(server: RunningServer): Promise<void> {
   const proc = server.proc;
   if (proc.exitCode !== null || proc.signalCode !== null) return void started.delete(proc);
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  proc.stdin!.end();
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
+  await stopProcess(proc);
   started.delete(proc);
   // Godot does not pass SIGTERM on to the addon's sidecar; it sees EOF and leaves within a second.
   await new Promise((r) => setTimeout(r, GODOT_TARGETS.has(server.target) ? 300 : 50));
