@@ -13,8 +13,28 @@ func run(runner: Runner) -> void:
 	_test_manifest()
 	_test_commands()
 	_test_extraction()
+	_test_ensure_executable()
 	_test_locate_override()
 	_test_real_compressed_sidecar()
+
+
+func _test_ensure_executable() -> void:
+	if OS.get_name() == "Windows":
+		return
+	var path := ProjectSettings.globalize_path("user://websocket_server_test_exec")
+	var f := FileAccess.open(path, FileAccess.WRITE)
+	f.store_string("#!/bin/sh\n")
+	f.close()
+	FileAccess.set_unix_permissions(path, 0x1a4)  # 0644, as an export copies it
+	t.check_eq(Locator.ensure_executable(path, OS.get_name()), "", "ensure_executable succeeds on a 0644 file")
+	t.check_eq(FileAccess.get_unix_permissions(path) & 0x1ff, 0x1ed, "0644 became 0755")
+	FileAccess.set_unix_permissions(path, 0x180)  # 0600
+	Locator.ensure_executable(path, OS.get_name())
+	t.check_eq(
+			FileAccess.get_unix_permissions(path) & 0x1ff, 0x1c0,
+			"0600 became 0700: only the owner may read, so only the owner may run")
+	t.check_eq(Locator.ensure_executable(path, OS.get_name()), "", "an executable file is left alone")
+	DirAccess.remove_absolute(path)
 
 
 func _test_platform_dirs() -> void:

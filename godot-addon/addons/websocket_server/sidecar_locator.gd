@@ -186,17 +186,20 @@ static func extract(zst_path: String, manifest: Dictionary, target: String, os_n
 
 
 ## Restores the executable bit of [param path] on Linux and macOS when it is
-## missing. Returns "" on success, or what went wrong.
+## missing (an export copies files without it): whoever may read the file may
+## run it, so 0644 becomes 0755. Done in-process, so it needs no [code]chmod[/code]
+## on PATH. Returns "" on success, or what went wrong.
 static func ensure_executable(path: String, os_name: String) -> String:
 	if os_name == "Windows":
 		return ""
-	if (FileAccess.get_unix_permissions(path) & 0x49) != 0:
+	var permissions := FileAccess.get_unix_permissions(path)
+	if (permissions & 0x49) != 0:
 		return ""
-	var output: Array = []
-	var code := OS.execute("chmod", PackedStringArray(["+x", path]), output, true)
-	if code != 0:
-		return ("cannot make %s executable (chmod exited with %d: %s): run chmod +x on it "
-				+ "yourself") % [path, code, "".join(PackedStringArray(output)).strip_edges()]
+	var read_bits := permissions & 0x124
+	var err := FileAccess.set_unix_permissions(path, permissions | (read_bits >> 2))
+	if err != OK or (FileAccess.get_unix_permissions(path) & 0x49) == 0:
+		return ("cannot make %s executable (%s): run chmod +x on it yourself") % [
+				path, error_string(err) if err != OK else "its permissions did not change"]
 	return ""
 
 
