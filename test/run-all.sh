@@ -2,7 +2,8 @@
 # The whole test suite, as the README's test command runs it:
 #   1. build the sidecar bundle, and the linux-x64 binary if one was built before
 #      (the end-to-end tests spawn the binary when it exists, else the bundle with node),
-#   2. typecheck, 3. vitest (unit, end-to-end, packaging checks),
+#   2. typecheck, 3. vitest (unit, end-to-end, packaging checks; the Godot editor and export
+#      tests among them run when GODOT_EDITOR points at an editor, and say SKIPPED otherwise),
 #   4. parse and lint every .gd file with gdtoolkit,
 #   5. the Godot-side tests when GODOT points at an engine (skipped, and said so, otherwise).
 # Ends with one summary line "N passed, N failed".
