@@ -51,7 +51,12 @@ for (const platform of PLATFORMS) {
       const buf = bytes();
       const blob = findSeaBlob(buf);
       expect(blob, 'no NODE_SEA_BLOB').toBeDefined();
-      if (existsSync(BLOB_PATH)) expect(blob!.equals(readFileSync(BLOB_PATH))).toBe(true);
+      if (existsSync(BLOB_PATH)) {
+        expect(
+          blob!.equals(readFileSync(BLOB_PATH)),
+          `${file} carries an older sidecar than the last build (${BLOB_PATH}): run "npm run build:binaries" to rebuild every platform`,
+        ).toBe(true);
+      }
       expect(seaFuseState(buf)).toBe('1');
     });
 
