@@ -28,47 +28,25 @@ export function parseMessage<T extends Uint8Array>(body: T, textOp: number, bina
   if (op !== textOp && op !== binaryOp) return undefined;
   let at = 2;
   let clientId: number;
-  const idByte = body[at++]!;
-  if (idByte < 0x80) {
-    clientId = idByte;
-  } else if (idByte === 0xcc) {
-    clientId = body[at++]!;
-  } else if (idByte === 0xcd) {
-    clientId = (body[at]! << 8) | body[at + 1]!;
-    at += 2;
-  } else if (idByte === 0xce) {
-    clientId = body[at]! * 0x1000000 + ((body[at + 1]! << 16) | (body[at + 2]! << 8) | body[at + 3]!);
-    at += 4;
+  const idTag = body[at++]!;
+  if (idTag < 0x80) {
+    clientId = idTag;
   } else {
-    return undefined;
+    const width = widthAfter(idTag, UINT8);
+    if (width === 0) return undefined;
+    clientId = readUint(body, at, width);
+    at += width;
   }
   if (at >= body.length) return undefined;
-  const h = body[at++]!;
+  const lengthTag = body[at++]!;
   let n: number;
-  if (op === textOp) {
-    if (h >= 0xa0 && h <= 0xbf) {
-      n = h & 0x1f;
-    } else if (h === 0xd9) {
-      n = body[at++]!;
-    } else if (h === 0xda) {
-      n = (body[at]! << 8) | body[at + 1]!;
-      at += 2;
-    } else if (h === 0xdb) {
-      n = body[at]! * 0x1000000 + ((body[at + 1]! << 16) | (body[at + 2]! << 8) | body[at + 3]!);
-      at += 4;
-    } else {
-      return undefined;
-    }
-  } else if (h === 0xc4) {
-    n = body[at++]!;
-  } else if (h === 0xc5) {
-    n = (body[at]! << 8) | body[at + 1]!;
-    at += 2;
-  } else if (h === 0xc6) {
-    n = body[at]! * 0x1000000 + ((body[at + 1]! << 16) | (body[at + 2]! << 8) | body[at + 3]!);
-    at += 4;
+  if (op === textOp && lengthTag >= 0xa0 && lengthTag <= 0xbf) {
+    n = lengthTag & 0x1f;
   } else {
-    return undefined;
+    const width = widthAfter(lengthTag, op === textOp ? STR8 : BIN8);
+    if (width === 0) return undefined;
+    n = readUint(body, at, width);
+    at += width;
   }
   // Exactly the payload must remain: a truncated frame or extra elements take the general path.
   if (at + n !== body.length) return undefined;
@@ -83,45 +61,44 @@ export function parseMessage<T extends Uint8Array>(body: T, textOp: number, bina
  * headers, PROTOCOL.md). `op` is below 128; `clientId` is an integer in [0, 2^32).
  */
 export function encodeMessageHead(op: number, clientId: number, n: number, isText: boolean): Buffer {
-  const head = Buffer.allocUnsafe(2 + 9 + 5);
+  const head = Buffer.allocUnsafe(2 + 5 + 5);
   head[0] = 0x93; // fixarray of 3
-  head[1] = op; // positive fixint: event opcodes are 64-127
+  head[1] = op; // positive fixint: every opcode is below 128
   let at = 2;
-  if (clientId < 0x80) {
-    head[at++] = clientId;
-  } else if (clientId < 0x100) {
-    head[at++] = 0xcc;
-    head[at++] = clientId;
-  } else if (clientId < 0x10000) {
-    head[at++] = 0xcd;
-    at = head.writeUInt16BE(clientId, at);
-  } else {
-    // Callers pass ids below 2^32 (larger ones go through packValue).
-    head[at++] = 0xce;
-    at = head.writeUInt32BE(clientId, at);
-  }
-  if (isText) {
-    if (n < 32) {
-      head[at++] = 0xa0 | n;
-    } else if (n < 0x100) {
-      head[at++] = 0xd9;
-      head[at++] = n;
-    } else if (n < 0x10000) {
-      head[at++] = 0xda;
-      at = head.writeUInt16BE(n, at);
-    } else {
-      head[at++] = 0xdb;
-      at = head.writeUInt32BE(n, at);
-    }
-  } else if (n < 0x100) {
-    head[at++] = 0xc4;
-    head[at++] = n;
-  } else if (n < 0x10000) {
-    head[at++] = 0xc5;
-    at = head.writeUInt16BE(n, at);
-  } else {
-    head[at++] = 0xc6;
-    at = head.writeUInt32BE(n, at);
-  }
+  if (clientId < 0x80) head[at++] = clientId;
+  else at = writeTagged(head, at, UINT8, clientId);
+  if (isText && n < 32) head[at++] = 0xa0 | n;
+  else at = writeTagged(head, at, isText ? STR8 : BIN8, n);
   return head.subarray(0, at);
+}
+
+/*
+ * uint, str and bin each have three tags in a row, for a value or length of 1, 2 and 4 bytes
+ * (big-endian): uint 8/16/32, str 8/16/32, bin 8/16/32. Each family is named by its first tag.
+ */
+const UINT8 = 0xcc;
+const STR8 = 0xd9;
+const BIN8 = 0xc4;
+
+/** Bytes (1, 2 or 4) that follow `tag` in the family starting at `first`; 0 when `tag` is not in it. */
+function widthAfter(tag: number, first: number): number {
+  return tag >= first && tag <= first + 2 ? 1 << (tag - first) : 0;
+}
+
+/** The big-endian unsigned integer of `width` bytes at `at` (NaN or a wrong value past the end: callers check the length). */
+function readUint(body: Uint8Array, at: number, width: number): number {
+  if (width === 1) return body[at]!;
+  if (width === 2) return (body[at]! << 8) | body[at + 1]!;
+  return body[at]! * 0x1000000 + ((body[at + 1]! << 16) | (body[at + 2]! << 8) | body[at + 3]!);
+}
+
+/** Writes `value` (below 2^32) with the smallest tag of the family starting at `first`; returns the next offset. */
+function writeTagged(head: Buffer, at: number, first: number, value: number): number {
+  if (value < 0x100) {
+    head[at] = first;
+    head[at + 1] = value;
+    return at + 2;
+  }
+  head[at] = first + (value < 0x10000 ? 1 : 2);
+  return value < 0x10000 ? head.writeUInt16BE(value, at + 1) : head.writeUInt32BE(value, at + 1);
 }
