@@ -18,6 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { quantiles } from './quantiles.js';
 import { stopProcess } from './stop-process.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -143,10 +144,8 @@ function analyse(target: Target, traces: Event[][], pairs: Array<[number, number
   return run;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
-}
+/** The median as the latency scenario picks it (sorts `values` in place; NaN when empty). */
+const median = (values: number[]): number => quantiles(values, 0.5)[0]!;
 
 async function once(target: Target): Promise<Run> {
   const traceDir = mkdtempSync(join(tmpdir(), `stages-${target}-`));

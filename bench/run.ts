@@ -129,10 +129,7 @@ const SCENARIOS: Scenario[] = [
     metric: 'p50 µs',
     job: { kind: 'latency', clients: 100, rate: 20, size: 64, warmupMs: 1000, durationMs: quick ? 2000 : 4000, frameTime: true },
     pick: (r) => r.p50_us as number,
-    extra: (r) => {
-      const f = r.frame as { avg_us?: number } | undefined;
-      return { p99_us: r.p99_us as number, samples: r.samples as number, ...(f?.avg_us !== undefined ? { frame_us: f.avg_us } : {}) };
-    },
+    extra: (r) => ({ p99_us: r.p99_us as number, samples: r.samples as number, ...frameFigures(r) }),
     // The floor of the sidecar's two extra hops, measured in the same repetition.
     after: async (target): Promise<Record<string, number>> => {
       if (target !== 'sidecar') return {};
@@ -145,7 +142,7 @@ const SCENARIOS: Scenario[] = [
     title: 'Main-thread time per frame, 1,000 idle clients',
     metric: 'µs/frame',
     job: { kind: 'idle', clients: 1000, frameTime: true, durationMs: quick ? 1500 : 3000 },
-    pick: (r) => (r.frame as { avg_us?: number } | undefined)?.avg_us ?? NaN,
+    pick: (r) => frameFigures(r).frame_us ?? NaN,
     reps: quick ? 1 : 3,
     targets: ['godot-native', 'godot-addon'],
   },
