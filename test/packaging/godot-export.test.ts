@@ -13,10 +13,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { stopProcess } from '../../bench/stop-process.js';
 import { REPO_ROOT } from '../../host/sidecar-command.js';
+import { until } from '../support/harness.js';
+import { pathWithoutNode } from '../support/path-without-node.js';
 
 const editor = process.env.GODOT_EDITOR;
 const template = process.env.GODOT_TEMPLATE;
@@ -40,7 +43,7 @@ const work = skipReason === undefined ? mkdtempSync(join(tmpdir(), 'ws-export-')
 const games: ChildProcess[] = [];
 
 afterEach(async () => {
-  await Promise.all(games.splice(0).map(stopGame));
+  await Promise.all(games.splice(0).map((game) => stopProcess(game, 5000)));
 });
 afterAll(() => {
   if (work !== '') rmSync(work, { recursive: true, force: true });
@@ -128,11 +131,6 @@ function isolatedEnv(name: string): NodeJS.ProcessEnv {
   };
 }
 
-/** PATH with every folder holding a `node` executable left out, as on a player's machine. */
-function pathWithoutNode(): string {
-  return (process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '' && !existsSync(join(dir, 'node'))).join(delimiter);
-}
-
 function exportProject(shipRaw: boolean): { project: string; out: string } {
   const project = makeProject(shipRaw ? 'project-raw' : 'project', shipRaw);
   const env = isolatedEnv(shipRaw ? 'editor-raw' : 'editor');
@@ -158,23 +156,6 @@ function startGame(file: string, args: string[], env: NodeJS.ProcessEnv): { chil
   return { child, output: () => output };
 }
 
-async function stopGame(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs: number, detail: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms. Output so far:\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Connects, expects the Quick Start's welcome, and checks one text echo. */
 async function talkToQuickStart(): Promise<string[]> {
   const ws = new WebSocket(`ws://127.0.0.1:${PORT}`);
@@ -184,9 +165,9 @@ async function talkToQuickStart(): Promise<string[]> {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  await waitFor(() => received.length >= 1, 'the welcome', 5000, () => received.join('\n'));
+  await until(() => received.length >= 1, 'the welcome', 5000, () => received.join('\n'));
   ws.send('hello from the export test');
-  await waitFor(() => received.length >= 2, 'the echo', 5000, () => received.join('\n'));
+  await until(() => received.length >= 2, 'the echo', 5000, () => received.join('\n'));
   ws.close();
   return received;
 }
@@ -224,7 +205,7 @@ describe.skipIf(skipReason !== undefined)('Godot editor and export with the addo
     runEditor(project, ['--import'], env);
     // The editor's Play runs the same binary on the project folder (plus debugger flags).
     const game = startGame(editor!, ['--headless', '--path', project], env);
-    await waitFor(() => game.output().includes('WebSocket server started on port 8080'), 'the Quick Start start()', 30_000, game.output);
+    await until(() => game.output().includes('WebSocket server started on port 8080'), 'the Quick Start start()', 30_000, game.output);
     expect(await talkToQuickStart()).toEqual(['Welcome to the server!', 'Echo: hello from the export test']);
     // res:// is a real folder here: the raw executable in bin/linux-x64 runs, nothing is extracted.
     const userDir = join(env.XDG_DATA_HOME!, 'godot', 'app_userdata', 'Export Check', 'websocket_server');
@@ -246,17 +227,17 @@ describe.skipIf(skipReason !== undefined)('Godot editor and export with the addo
 
     const env = isolatedEnv('game');
     const game = startGame(join(out, 'game.x86_64'), ['--headless'], env);
-    await waitFor(() => game.output().includes('WebSocket server started on port 8080'), 'the Quick Start start()', 30_000, game.output);
+    await until(() => game.output().includes('WebSocket server started on port 8080'), 'the Quick Start start()', 30_000, game.output);
     const received = await talkToQuickStart();
     expect(received).toEqual(['Welcome to the server!', 'Echo: hello from the export test']);
-    await waitFor(() => game.output().includes('Text from client'), 'the message signal', 5000, game.output);
+    await until(() => game.output().includes('Text from client'), 'the message signal', 5000, game.output);
 
     // The sidecar was extracted once, to user://, and is what runs.
     const userDir = join(env.XDG_DATA_HOME!, 'godot', 'app_userdata', 'Export Check', 'websocket_server');
     const extracted = listFiles(userDir);
     expect(extracted.some((f) => f.endsWith('websocket-sidecar')), `files in ${userDir}: ${extracted.join(', ')}`).toBe(true);
 
-    await stopGame(game.child);
+    await stopProcess(game.child, 5000);
     await expectPortFreed('port 8080 still taken 5 s after the game exited: the sidecar outlived it');
   }, 600_000);
 
@@ -267,7 +248,7 @@ describe.skipIf(skipReason !== undefined)('Godot editor and export with the addo
     expect(existsSync(raw), `files in ${out}: ${listFiles(out).join(', ')}`).toBe(true);
     const env = isolatedEnv('game-raw');
     const game = startGame(join(out, 'game.x86_64'), ['--headless'], env);
-    await waitFor(() => game.output().includes('WebSocket server started on port 8080'), 'the Quick Start start()', 30_000, game.output);
+    await until(() => game.output().includes('WebSocket server started on port 8080'), 'the Quick Start start()', 30_000, game.output);
     expect(await talkToQuickStart()).toEqual(['Welcome to the server!', 'Echo: hello from the export test']);
     const userDir = join(env.XDG_DATA_HOME!, 'godot', 'app_userdata', 'Export Check', 'websocket_server');
     expect(listFiles(userDir), 'nothing is extracted when the raw executable ships').toEqual([]);

@@ -13,15 +13,11 @@ import { outputBinary, platformByDir, SIDECAR_VERSION } from '../../packaging/co
 import { Event, PROTOCOL_VERSION } from '../../protocol/constants.js';
 import { FrameDecoder } from '../../protocol/frame-codec.js';
 import { unpackValue } from '../../protocol/msgpack.js';
+import { pathWithoutNode } from '../support/path-without-node.js';
 
 const binary = outputBinary(platformByDir('linux-x64'));
 const built = process.platform === 'linux' && process.arch === 'x64' && existsSync(binary);
 const title = (name: string): string => (built ? name : `${name} (skipped: ${binary} not built; run "npm run build:binaries")`);
-
-/** PATH with every folder holding a `node` executable left out. */
-function pathWithoutNode(): string {
-  return (process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '' && !existsSync(join(dir, 'node'))).join(delimiter);
-}
 
 const hosts: SidecarHost[] = [];
 afterEach(async () => {

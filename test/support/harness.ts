@@ -46,11 +46,16 @@ export async function stopAllSidecars(): Promise<void> {
   );
 }
 
-/** Resolves when `predicate` holds, polling; rejects after `timeoutMs` with `what` in the message. */
-export async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+/**
+ * Resolves when `predicate` holds, polling; rejects after `timeoutMs` with `what` in the message,
+ * followed by `detail()` (say, a process's output so far) when given.
+ */
+export async function until(predicate: () => boolean, what: string, timeoutMs = 10_000, detail?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail === undefined ? '' : `. So far:\n${detail()}`}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
