@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { PlatformDir } from '../protocol/constants.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -18,7 +19,8 @@ export const SIDECAR_VERSION: string = (
   JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
 ).version;
 
-export type PlatformDir = 'linux-x64' | 'windows-x64' | 'macos-arm64' | 'macos-x64';
+/** A platform's folder under the addon's bin/; protocol/constants.ts lists them for both languages. */
+export type { PlatformDir };
 
 export interface Platform {
   dir: PlatformDir;

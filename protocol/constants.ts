@@ -1,7 +1,7 @@
 /**
- * Numbers and names fixed by `protocol/PROTOCOL.md`. The GDScript side keeps a
- * copy in `godot-addon/addons/websocket_server/protocol.gd`; the fixture tests
- * keep the two honest.
+ * Numbers and names fixed by `protocol/PROTOCOL.md`. `npm run fixtures`
+ * generates the GDScript copy, `godot-addon/addons/websocket_server/protocol.gd`,
+ * from this file; `test/protocol/generated.test.ts` fails when that copy is stale.
  */
 
 /** Version of PROTOCOL.md that this code speaks. */
@@ -79,3 +79,8 @@ export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Optional features a sidecar announces in `hello`. */
 export const CAPABILITIES = ['tls', 'permessage-deflate', 'auth', 'rooms', 'stats'] as const;
+
+/** Folders under the addon's `bin/` holding a platform's sidecar binary (`<os>-<arch>`). */
+export const PLATFORM_DIRS = ['linux-x64', 'windows-x64', 'macos-arm64', 'macos-x64'] as const;
+
+export type PlatformDir = (typeof PLATFORM_DIRS)[number];

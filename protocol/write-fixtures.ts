@@ -1,13 +1,16 @@
-/** Regenerates protocol/fixtures/ from protocol/fixtures.ts: `npm run fixtures`. */
+/**
+ * Writes every generated file (see protocol/generated-files.ts): `npm run fixtures`.
+ * Run it after changing protocol/fixtures.ts, protocol/constants.ts or protocol/start-options.ts.
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeFrame } from './frame-codec.js';
-import { FIXTURES, toJsonValue } from './fixtures.js';
+import { generatedFiles } from './generated-files.js';
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-mkdirSync(dir, { recursive: true });
-for (const fixture of FIXTURES) writeFileSync(join(dir, `${fixture.name}.bin`), encodeFrame(fixture.value));
-const index = FIXTURES.map((f) => ({ name: f.name, direction: f.direction, value: toJsonValue(f.value) }));
-writeFileSync(join(dir, 'fixtures.json'), JSON.stringify(index, null, 2) + '\n');
-console.log(`wrote ${FIXTURES.length} fixtures to ${dir}`);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const files = generatedFiles(root);
+for (const file of files) {
+  mkdirSync(dirname(join(root, file.path)), { recursive: true });
+  writeFileSync(join(root, file.path), file.content);
+}
+console.log(`wrote ${files.length} generated files under ${root}`);

@@ -1,8 +1,10 @@
 /**
- * Start options: defaults and validation. PROTOCOL.md's "Start options" table
- * is the contract; every default below is stated there too.
+ * Start options: defaults and validation. The defaults and ranges are those
+ * of `protocol/start-options.ts`, the table PROTOCOL.md's "Start options" is
+ * generated from; every default is also stated below.
  */
 import type { StartOptions } from '../protocol/messages.js';
+import { type START_OPTIONS, startOption } from '../protocol/start-options.js';
 
 /** Options after defaults are applied, in the sidecar's own camelCase. */
 export interface ServerOptions {
@@ -52,28 +54,6 @@ export interface ServerOptions {
   messageBurst: number;
 }
 
-export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze({
-  port: 8080,
-  host: '0.0.0.0',
-  path: '',
-  maxMessageSize: 1024 * 1024,
-  maxClients: 0,
-  handshakeTimeoutMs: 5000,
-  heartbeatIntervalMs: 30_000,
-  heartbeatTimeoutMs: 10_000,
-  subprotocols: [],
-  responseHeaders: {},
-  allowedOrigins: [],
-  permessageDeflate: false,
-  tlsCertPath: '',
-  tlsKeyPath: '',
-  auth: false,
-  authTimeoutMs: 5000,
-  maxOutboundBuffer: 4 * 1024 * 1024,
-  maxMessagesPerSecond: 0,
-  messageBurst: 0,
-});
-
 /** Raised for an option a host got wrong; becomes `start_failed` with `invalid_option`. */
 export class InvalidOptionError extends TypeError {
   constructor(message: string) {
@@ -82,9 +62,10 @@ export class InvalidOptionError extends TypeError {
   }
 }
 
-const MAX_INT32 = 2 ** 31 - 1;
+type KeyOf<T extends string> = Extract<(typeof START_OPTIONS)[number], { type: T }>['key'];
 
-function integer(raw: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
+function integer(raw: Record<string, unknown>, key: KeyOf<'int'>): number {
+  const { default: fallback, min, max } = startOption(key);
   const value = raw[key];
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -93,32 +74,32 @@ function integer(raw: Record<string, unknown>, key: string, fallback: number, mi
   return value;
 }
 
-function string(raw: Record<string, unknown>, key: string, fallback: string): string {
+function string(raw: Record<string, unknown>, key: KeyOf<'str'>): string {
   const value = raw[key];
-  if (value === undefined || value === null) return fallback;
+  if (value === undefined || value === null) return startOption(key).default;
   if (typeof value !== 'string') throw new InvalidOptionError(`option "${key}" must be a string, got ${describe(value)}`);
   return value;
 }
 
-function boolean(raw: Record<string, unknown>, key: string, fallback: boolean): boolean {
+function boolean(raw: Record<string, unknown>, key: KeyOf<'bool'>): boolean {
   const value = raw[key];
-  if (value === undefined || value === null) return fallback;
+  if (value === undefined || value === null) return startOption(key).default;
   if (typeof value !== 'boolean') throw new InvalidOptionError(`option "${key}" must be true or false, got ${describe(value)}`);
   return value;
 }
 
-function stringList(raw: Record<string, unknown>, key: string): string[] {
+function stringList(raw: Record<string, unknown>, key: KeyOf<'array of str'>): string[] {
   const value = raw[key];
-  if (value === undefined || value === null) return [];
+  if (value === undefined || value === null) return [...startOption(key).default];
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
     throw new InvalidOptionError(`option "${key}" must be an array of strings, got ${describe(value)}`);
   }
   return [...value];
 }
 
-function stringMap(raw: Record<string, unknown>, key: string): Record<string, string> {
+function stringMap(raw: Record<string, unknown>, key: KeyOf<'map str → str'>): Record<string, string> {
   const value = raw[key];
-  if (value === undefined || value === null) return {};
+  if (value === undefined || value === null) return { ...startOption(key).default };
   if (typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
     throw new InvalidOptionError(`option "${key}" must be a map of strings to strings, got ${describe(value)}`);
   }
@@ -149,27 +130,26 @@ export function resolveOptions(raw: StartOptions | Record<string, unknown>): Ser
     throw new InvalidOptionError(`start options must be a map, got ${describe(raw)}`);
   }
   const r = raw as Record<string, unknown>;
-  const d = DEFAULT_OPTIONS;
   const options: ServerOptions = {
-    port: integer(r, 'port', d.port, 0, 65535),
-    host: string(r, 'host', d.host),
-    path: string(r, 'path', d.path),
-    maxMessageSize: integer(r, 'max_message_size', d.maxMessageSize, 1, 128 * 1024 * 1024),
-    maxClients: integer(r, 'max_clients', d.maxClients, 0, MAX_INT32),
-    handshakeTimeoutMs: integer(r, 'handshake_timeout_ms', d.handshakeTimeoutMs, 1, MAX_INT32),
-    heartbeatIntervalMs: integer(r, 'heartbeat_interval_ms', d.heartbeatIntervalMs, 0, MAX_INT32),
-    heartbeatTimeoutMs: integer(r, 'heartbeat_timeout_ms', d.heartbeatTimeoutMs, 1, MAX_INT32),
+    port: integer(r, 'port'),
+    host: string(r, 'host'),
+    path: string(r, 'path'),
+    maxMessageSize: integer(r, 'max_message_size'),
+    maxClients: integer(r, 'max_clients'),
+    handshakeTimeoutMs: integer(r, 'handshake_timeout_ms'),
+    heartbeatIntervalMs: integer(r, 'heartbeat_interval_ms'),
+    heartbeatTimeoutMs: integer(r, 'heartbeat_timeout_ms'),
     subprotocols: stringList(r, 'subprotocols'),
     responseHeaders: stringMap(r, 'response_headers'),
     allowedOrigins: stringList(r, 'allowed_origins'),
-    permessageDeflate: boolean(r, 'permessage_deflate', d.permessageDeflate),
-    tlsCertPath: string(r, 'tls_cert_path', d.tlsCertPath),
-    tlsKeyPath: string(r, 'tls_key_path', d.tlsKeyPath),
-    auth: boolean(r, 'auth', d.auth),
-    authTimeoutMs: integer(r, 'auth_timeout_ms', d.authTimeoutMs, 1, MAX_INT32),
-    maxOutboundBuffer: integer(r, 'max_outbound_buffer', d.maxOutboundBuffer, 1024, 2 ** 32),
-    maxMessagesPerSecond: integer(r, 'max_messages_per_second', d.maxMessagesPerSecond, 0, MAX_INT32),
-    messageBurst: integer(r, 'message_burst', d.messageBurst, 0, MAX_INT32),
+    permessageDeflate: boolean(r, 'permessage_deflate'),
+    tlsCertPath: string(r, 'tls_cert_path'),
+    tlsKeyPath: string(r, 'tls_key_path'),
+    auth: boolean(r, 'auth'),
+    authTimeoutMs: integer(r, 'auth_timeout_ms'),
+    maxOutboundBuffer: integer(r, 'max_outbound_buffer'),
+    maxMessagesPerSecond: integer(r, 'max_messages_per_second'),
+    messageBurst: integer(r, 'message_burst'),
   };
   if (options.host === '') throw new InvalidOptionError('option "host" must not be empty: use "0.0.0.0" for every IPv4 address or "::" for IPv6');
   if (options.path !== '' && !options.path.startsWith('/')) {
@@ -180,3 +160,6 @@ export function resolveOptions(raw: StartOptions | Record<string, unknown>): Ser
   }
   return options;
 }
+
+/** Every option at its default: `resolveOptions({})`. */
+export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze(resolveOptions({}));
