@@ -4,12 +4,13 @@ extends SceneTree
 ##
 ## Runs every suite, prints one line per failed check and a summary, and quits
 ## with exit code 1 if any check failed. [code]--only=<suite>[/code] runs one
-## suite (codec, locator, node, live).
+## suite (codec, locator, node, options, live).
 
 const SUITES: Dictionary = {
 	"codec": "res://tests/test_codec.gd",
 	"locator": "res://tests/test_locator.gd",
 	"node": "res://tests/test_node.gd",
+	"options": "res://tests/test_options.gd",
 	"live": "res://tests/test_live.gd",
 }
 
