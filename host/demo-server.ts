@@ -14,7 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SidecarHost } from './sidecar-host.js';
-import { REPO_ROOT, resolveSidecarCommand } from './sidecar-command.js';
+import { REPO_ROOT, resolveSidecarCommand } from './sidecar-locator.js';
 
 const { values } = parseArgs({
   options: {

@@ -12,7 +12,7 @@ import { FrameDecoder } from '../protocol/frame-codec.js';
 import { encodeMessageHead, parseMessage } from '../protocol/message-codec.js';
 import type { AnyCommand, AnyEvent, ClientInfo, StartOptions, Stats } from '../protocol/messages.js';
 import { packValue, unpackValue } from '../protocol/msgpack.js';
-import { resolveSidecarCommand, type SidecarCommand } from './sidecar-command.js';
+import { resolveSidecarCommand, type SidecarCommand } from './sidecar-locator.js';
 
 export interface LaunchOptions {
   /** Program and arguments to run; default: `resolveSidecarCommand()`. */

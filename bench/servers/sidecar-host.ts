@@ -4,7 +4,7 @@
  * startup_us covers launching the sidecar and start() until `listening`, as the addon's start() does.
  */
 import { SidecarHost } from '../../host/sidecar-host.js';
-import { nodeCommand } from '../../host/sidecar-command.js';
+import { nodeCommand } from '../../host/sidecar-locator.js';
 
 const t0 = process.hrtime.bigint();
 // BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar, e.g. "--cpu-prof --cpu-prof-dir=bench/results/raw/prof".

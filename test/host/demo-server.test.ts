@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../host/sidecar-command.js';
+import { REPO_ROOT } from '../../host/sidecar-locator.js';
 import { RecordingClient, until } from '../support/harness.js';
 
 const children: ReturnType<typeof spawn>[] = [];

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { stopProcess } from '../../bench/stop-process.js';
-import { REPO_ROOT } from '../../host/sidecar-command.js';
+import { REPO_ROOT } from '../../host/sidecar-locator.js';
 import { until } from '../support/harness.js';
 import { pathWithoutNode } from '../support/path-without-node.js';
 
