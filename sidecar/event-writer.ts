@@ -6,21 +6,11 @@
  * `onPressure(false)` follows the drain.
  */
 import type { Writable } from 'node:stream';
-import { LENGTH_PREFIX_BYTES } from '../protocol/constants.js';
-import { encodeMessageHead } from '../protocol/message-codec.js';
+import { FrameBatch } from '../protocol/frame-batch.js';
 import type { AnyEvent } from '../protocol/messages.js';
-import { packValue } from '../protocol/msgpack.js';
-
-/**
- * A queued frame body: a whole msgpack value, or (for client messages) a msgpack head followed by
- * the message's own bytes, so they are copied once, straight into the turn's write.
- */
-type Body = Buffer | { head: Buffer; data: Uint8Array };
 
 export class EventWriter {
-  private bodies: Body[] = [];
-  private queuedBytes = 0;
-  private flushScheduled = false;
+  private readonly batch = new FrameBatch(() => this.flush());
   private backedUp = false;
   private readonly output: Writable;
   private readonly onPressure: (backedUp: boolean) => void;
@@ -47,13 +37,7 @@ export class EventWriter {
 
   /** Queues one event; it is written at the end of the current event-loop turn. */
   write(event: AnyEvent): void {
-    const body = packValue(event);
-    this.bodies.push(body);
-    this.queuedBytes += LENGTH_PREFIX_BYTES + body.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flush);
-    }
+    this.batch.pushValue(event);
   }
 
   /**
@@ -62,36 +46,13 @@ export class EventWriter {
    * The bytes are those of `packValue` for the same value (smallest headers, PROTOCOL.md).
    */
   writeClientMessage(op: number, clientId: number, data: Uint8Array, isText: boolean): void {
-    const head = encodeMessageHead(op, clientId, data.length, isText);
-    this.bodies.push({ head, data });
-    this.queuedBytes += LENGTH_PREFIX_BYTES + head.length + data.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flush);
-    }
+    this.batch.pushMessage(op, clientId, data, isText);
   }
 
   /** Writes everything queued now, in one write. Returns the stream's write result. */
   readonly flush = (): boolean => {
-    this.flushScheduled = false;
-    if (this.bodies.length === 0) return true;
-    const frames = Buffer.allocUnsafe(this.queuedBytes);
-    let offset = 0;
-    for (const body of this.bodies) {
-      if (Buffer.isBuffer(body)) {
-        frames.writeUInt32LE(body.length, offset);
-        offset += LENGTH_PREFIX_BYTES;
-        offset += body.copy(frames, offset);
-      } else {
-        frames.writeUInt32LE(body.head.length + body.data.length, offset);
-        offset += LENGTH_PREFIX_BYTES;
-        offset += body.head.copy(frames, offset);
-        frames.set(body.data, offset);
-        offset += body.data.length;
-      }
-    }
-    this.bodies = [];
-    this.queuedBytes = 0;
+    const frames = this.batch.take();
+    if (frames === undefined) return true;
     const accepted = this.output.write(frames);
     // Only a write that returned false is sure to be followed by 'drain'.
     if (!accepted && !this.backedUp && this.output.writableLength >= this.pauseAtBytes) {
