@@ -49,9 +49,6 @@ export const Event = {
   REQUEST_EXPIRED: 76,
 } as const;
 
-export type CommandOp = (typeof Command)[keyof typeof Command];
-export type EventOp = (typeof Event)[keyof typeof Event];
-
 /** Stable codes carried by `start_failed` and `error` events. */
 export const ErrorCode = {
   ADDRESS_IN_USE: 'address_in_use',
@@ -74,8 +71,6 @@ export const ErrorCode = {
   HEARTBEAT_TIMEOUT: 'heartbeat_timeout',
   REJECTED_CONNECTION: 'rejected_connection',
 } as const;
-
-export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Optional features a sidecar announces in `hello`. */
 export const CAPABILITIES = ['tls', 'permessage-deflate', 'auth', 'rooms', 'stats'] as const;

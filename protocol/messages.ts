@@ -1,35 +1,25 @@
 /**
  * Types of every command and event in `protocol/PROTOCOL.md`, as tuples in
- * wire order. `decodeCommand`/`decodeEvent` in `protocol/messages-check.ts`
- * turn an untrusted decoded value into one of these or explain why not.
+ * wire order. The sidecar's `command-parser.ts` turns an untrusted decoded
+ * value into a command or explains why not.
  */
 import type { Command, Event } from './constants.js';
+import type { START_OPTIONS } from './start-options.js';
 
 type C = typeof Command;
 type E = typeof Event;
 
-/** Start options, all optional on the wire; defaults live in `sidecar/options.ts`. */
-export interface StartOptions {
-  port?: number;
-  host?: string;
-  path?: string;
-  max_message_size?: number;
-  max_clients?: number;
-  handshake_timeout_ms?: number;
-  heartbeat_interval_ms?: number;
-  heartbeat_timeout_ms?: number;
-  subprotocols?: string[];
-  response_headers?: Record<string, string>;
-  allowed_origins?: string[];
-  permessage_deflate?: boolean;
-  tls_cert_path?: string;
-  tls_key_path?: string;
-  auth?: boolean;
-  auth_timeout_ms?: number;
-  max_outbound_buffer?: number;
-  max_messages_per_second?: number;
-  message_burst?: number;
+/** The value type of each option type of the start-option table. */
+interface OptionValue {
+  int: number;
+  str: string;
+  bool: boolean;
+  'array of str': string[];
+  'map str → str': Record<string, string>;
 }
+
+/** Start options, all optional on the wire; keys, types and defaults are `protocol/start-options.ts`'s. */
+export type StartOptions = { [O in (typeof START_OPTIONS)[number] as O['key']]?: OptionValue[O['type']] };
 
 export type StartCommand = [C['START'], protocolVersion: number, options: StartOptions];
 export type StopCommand = [C['STOP']];
