@@ -36,15 +36,20 @@ export interface Listening {
   tls: boolean;
 }
 
+/**
+ * The host's events. Where they mean what a `WebSocketServer` signal means they
+ * carry its name in camelCase (`connection_requested`, `connection_request_expired`,
+ * `error_reported`, `server_stopped`); `disconnected` is the signal `client_closed`.
+ */
 export interface SidecarHostEvents {
   connected: [clientId: number, info: ClientInfo];
   text: [clientId: number, text: string];
   binary: [clientId: number, data: Buffer];
   disconnected: [clientId: number, code: number, reason: string, clean: boolean];
-  request: [requestId: number, info: Omit<ClientInfo, 'subprotocol'>];
-  requestExpired: [requestId: number];
-  sidecarError: [code: string, message: string, clientId: number];
-  stopped: [];
+  connectionRequested: [requestId: number, info: Omit<ClientInfo, 'subprotocol'>];
+  connectionRequestExpired: [requestId: number];
+  errorReported: [code: string, message: string, clientId: number];
+  serverStopped: [];
   log: [level: string, line: string];
   exit: [code: number | null, signal: NodeJS.Signals | null];
   event: [event: AnyEvent];
@@ -253,13 +258,13 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
         break;
       case Event.STOPPED:
         this.replies.settle('stop', undefined);
-        this.emit('stopped');
+        this.emit('serverStopped');
         break;
       case Event.CONNECTION_REQUEST:
-        this.emit('request', event[1], event[2]);
+        this.emit('connectionRequested', event[1], event[2]);
         break;
       case Event.REQUEST_EXPIRED:
-        this.emit('requestExpired', event[1]);
+        this.emit('connectionRequestExpired', event[1]);
         break;
       case Event.CLIENT_CONNECTED:
         this.clientIds.add(event[1]);
@@ -279,7 +284,7 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
         this.emit('disconnected', event[1], event[2], event[3], event[4]);
         break;
       case Event.ERROR:
-        this.emit('sidecarError', event[1], event[2], event[3]);
+        this.emit('errorReported', event[1], event[2], event[3]);
         break;
       case Event.PONG:
         this.replies.settle(`pong:${event[1]}`, event[1]);

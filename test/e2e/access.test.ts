@@ -22,7 +22,7 @@ function upgradeStatus(client: RecordingClient): Promise<number> {
 describe('auth mode', () => {
   it('lets the host accept a connection request, which then becomes a client', async () => {
     const started = await startSidecar({ auth: true });
-    const request = nextEvent<[number, Record<string, unknown>]>(started.host, 'request');
+    const request = nextEvent<[number, Record<string, unknown>]>(started.host, 'connectionRequested');
     const client = new RecordingClient(`${started.url}/join?token=good`);
     const [requestId, info] = await request;
     expect(info).toMatchObject({ path: '/join', query: 'token=good', address: '127.0.0.1' });
@@ -38,7 +38,7 @@ describe('auth mode', () => {
     const started = await startSidecar({ auth: true });
     let connectedCount = 0;
     started.host.on('connected', () => connectedCount++);
-    const request = nextEvent<[number]>(started.host, 'request');
+    const request = nextEvent<[number]>(started.host, 'connectionRequested');
     const client = new RecordingClient(started.url);
     const status = upgradeStatus(client);
     const [requestId] = await request;
@@ -50,14 +50,14 @@ describe('auth mode', () => {
 
   it('rejects a request the host never answers with 503 at the auth timeout', async () => {
     const started = await startSidecar({ auth: true, auth_timeout_ms: 300 });
-    const requested = nextEvent<[number]>(started.host, 'request');
-    const expired = nextEvent<[number]>(started.host, 'requestExpired');
+    const requested = nextEvent<[number]>(started.host, 'connectionRequested');
+    const expired = nextEvent<[number]>(started.host, 'connectionRequestExpired');
     const client = new RecordingClient(started.url);
     const startedAt = performance.now();
     expect(await upgradeStatus(client)).toBe(503);
     expect((await expired)[0]).toBe((await requested)[0]);
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(250);
-    const late = nextEvent<[string, string]>(started.host, 'sidecarError', (code) => code === 'unknown_request');
+    const late = nextEvent<[string, string]>(started.host, 'errorReported', (code) => code === 'unknown_request');
     started.host.accept(1);
     expect((await late)[1]).toMatch(/connection request 1 is not pending/);
   });
@@ -65,8 +65,8 @@ describe('auth mode', () => {
 
 it('tells the host when a pending connection request goes away before an answer', async () => {
   const started = await startSidecar({ auth: true });
-  const requested = nextEvent<[number]>(started.host, 'request');
-  const expired = nextEvent<[number]>(started.host, 'requestExpired');
+  const requested = nextEvent<[number]>(started.host, 'connectionRequested');
+  const expired = nextEvent<[number]>(started.host, 'connectionRequestExpired');
   const client = new RecordingClient(started.url);
   const [requestId] = await requested;
   client.ws.terminate();
@@ -97,7 +97,7 @@ describe('access control and limits', () => {
     const started = await startSidecar({ max_message_size: 1024 });
     const { client, id } = await connect(started);
     const disconnected = nextEvent<[number, number, string, boolean]>(started.host, 'disconnected');
-    const error = nextEvent<[string, string, number]>(started.host, 'sidecarError');
+    const error = nextEvent<[string, string, number]>(started.host, 'errorReported');
     client.ws.send(Buffer.alloc(2048));
     expect(await client.closed()).toBe(1009);
     expect((await disconnected).slice(0, 2)).toEqual([id, 1009]);

@@ -15,7 +15,7 @@ describe('backpressure', () => {
     const [id] = await connected;
     socket.pause(); // never read again: the kernel buffers fill, then the sidecar's queue grows
     let overflowed = false;
-    const overflow = nextEvent<[string, string, number]>(started.host, 'sidecarError', (code) => code === 'outbound_overflow');
+    const overflow = nextEvent<[string, string, number]>(started.host, 'errorReported', (code) => code === 'outbound_overflow');
     void overflow.then(() => (overflowed = true));
     const disconnected = nextEvent<[number, number, string, boolean]>(started.host, 'disconnected');
     const chunk = new Uint8Array(64 * 1024);

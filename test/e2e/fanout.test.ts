@@ -84,7 +84,7 @@ describe('fan-out', () => {
     const [stalledId] = await connected;
     socket.pause();
     let overflowed = false;
-    const overflow = nextEvent<[string, string, number]>(started.host, 'sidecarError', (code) => code === 'outbound_overflow');
+    const overflow = nextEvent<[string, string, number]>(started.host, 'errorReported', (code) => code === 'outbound_overflow');
     void overflow.then(() => (overflowed = true));
     const chunk = new Uint8Array(64 * 1024);
     let sent = 0;

@@ -12,7 +12,7 @@ describe('heartbeat', () => {
     const connected = nextEvent<[number]>(started.host, 'connected');
     const { socket } = await RawClient.open(started.listening.port); // reads, but never answers a ping
     const [deadId] = await connected;
-    const timeout = nextEvent<[string, string, number]>(started.host, 'sidecarError', (code) => code === 'heartbeat_timeout');
+    const timeout = nextEvent<[string, string, number]>(started.host, 'errorReported', (code) => code === 'heartbeat_timeout');
     const disconnected = nextEvent<[number, number, string, boolean]>(started.host, 'disconnected', (id) => id === deadId);
     const [, message, errorId] = await timeout;
     expect(errorId).toBe(deadId);
@@ -30,7 +30,7 @@ describe('heartbeat', () => {
 describe('subprotocols', () => {
   it('lets the host pick the subprotocol when it accepts a request', async () => {
     const started = await startSidecar({ auth: true, subprotocols: ['a', 'b'] });
-    const request = nextEvent<[number]>(started.host, 'request');
+    const request = nextEvent<[number]>(started.host, 'connectionRequested');
     const connected = nextEvent<[number, { subprotocol: string }]>(started.host, 'connected');
     const client = new RecordingClient(started.url, { protocols: ['a', 'b'] });
     started.host.accept((await request)[0], 'b');

@@ -93,7 +93,7 @@ describe('sidecar lifecycle', () => {
     const started = await startSidecar();
     const { client, id } = await connect(started);
     const errors: Array<[string, string, number]> = [];
-    started.host.on('sidecarError', (...args) => errors.push(args));
+    started.host.on('errorReported', (...args) => errors.push(args));
     started.host.sendValue('not an array');
     started.host.sendValue([3, 'one', 'text']);
     started.host.sendValue([99]);

@@ -77,7 +77,7 @@ describe('messaging through the sidecar', () => {
   it('refuses an invalid close code from the host and keeps the client', async () => {
     const started = await startSidecar();
     const { client, id } = await connect(started);
-    const error = nextEvent<[string, string, number]>(started.host, 'sidecarError');
+    const error = nextEvent<[string, string, number]>(started.host, 'errorReported');
     started.host.disconnect(id, 1006, 'no');
     const [code, message] = await error;
     expect(code).toBe('invalid_argument');

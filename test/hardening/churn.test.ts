@@ -64,7 +64,7 @@ describe('connect/disconnect churn', () => {
     const disconnects = new Map<number, number>();
     started.host.on('connected', () => connected++);
     started.host.on('disconnected', (id, code) => disconnects.set(id, (disconnects.get(id) ?? 0) + 1 + (code === 1000 ? 0 : 1000)));
-    started.host.on('sidecarError', (code, message) => errors.push(`${code}: ${message}`));
+    started.host.on('errorReported', (code, message) => errors.push(`${code}: ${message}`));
     const settle = async (expected: number): Promise<void> => {
       await until(() => disconnects.size === expected, `${expected} disconnects`, 30_000);
       const stats = await started.host.stats();

@@ -137,7 +137,7 @@ describe('fragmentation', () => {
 
   it('more fragments than ws allows in one message (16,384) → 1008, reported to the host', async () => {
     const raw = await open();
-    const error = nextEvent<[string, string, number]>(started.host, 'sidecarError', (_code, message) => /fragments/.test(message));
+    const error = nextEvent<[string, string, number]>(started.host, 'errorReported', (_code, message) => /fragments/.test(message));
     const parts = [frame(BINARY, Buffer.from([0]), { fin: false })];
     for (let i = 0; i < 16_400; i++) parts.push(frame(CONTINUATION, Buffer.from([i & 0xff]), { fin: false }));
     raw.send(...parts);
@@ -287,7 +287,7 @@ describe('permessage-deflate', () => {
 
   it('corrupt compressed data → the client is closed and reported, others unaffected', async () => {
     started = await echoServer({ permessage_deflate: true });
-    const error = nextEvent<[string, string, number]>(started.host, 'sidecarError');
+    const error = nextEvent<[string, string, number]>(started.host, 'errorReported');
     const raw = await open(OFFER);
     raw.send(frame(TEXT, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00]), { rsv: 4 }));
     const code = await raw.closeCode();

@@ -245,7 +245,7 @@ describe('the sidecar process', () => {
     const host = await SidecarHost.launch();
     running.push(host);
     const errors: string[] = [];
-    host.on('sidecarError', (code) => errors.push(code));
+    host.on('errorReported', (code) => errors.push(code));
     const big = encodeFrame([Command.SEND_BINARY, 1, new Uint8Array(16 * 1024 * 1024)]);
     for (let offset = 0; offset < big.length; offset += 1024 * 1024) host.child.stdin!.write(big.subarray(offset, offset + 1024 * 1024));
     await until(() => errors.length === 1, 'the answer to the 16 MiB frame', 20_000);

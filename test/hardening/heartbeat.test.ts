@@ -18,7 +18,7 @@ describe('heartbeats with a timeout longer than the interval', () => {
   ])('interval %i ms, timeout %i ms: responsive clients are kept for 3.5 s', async (interval, timeout) => {
     const started = await startSidecar({ heartbeat_interval_ms: interval, heartbeat_timeout_ms: timeout });
     const dropped: string[] = [];
-    started.host.on('sidecarError', (code, message) => dropped.push(`${code}: ${message}`));
+    started.host.on('errorReported', (code, message) => dropped.push(`${code}: ${message}`));
     const clients = await Promise.all(Array.from({ length: 10 }, () => connect(started)));
     let pings = 0;
     clients[0]!.client.ws.on('ping', () => pings++);
@@ -33,7 +33,7 @@ describe('heartbeats with a timeout longer than the interval', () => {
     const started = await startSidecar({ heartbeat_interval_ms: 100, heartbeat_timeout_ms: 300 });
     // A raw client never answers pings.
     const raw = await RawClient.open(started.listening.port);
-    const error = nextEvent<[string, string, number]>(started.host, 'sidecarError', (code) => code === 'heartbeat_timeout');
+    const error = nextEvent<[string, string, number]>(started.host, 'errorReported', (code) => code === 'heartbeat_timeout');
     const startedAt = performance.now();
     const disconnected = nextEvent<[number, number]>(started.host, 'disconnected');
     await error;

@@ -53,7 +53,7 @@ describe('bad upgrades get the right HTTP status', () => {
     const started = await startSidecar(options);
     const stillServed = options.auth ? undefined : await bystander(started);
     let requests = 0;
-    started.host.on('request', () => requests++);
+    started.host.on('connectionRequested', () => requests++);
     const reply = await rawHttp(started.listening.port, request([...UPGRADE_LINES, KEY, 'Sec-WebSocket-Version: 12']));
     expect(reply).toMatch(/^HTTP\/1\.1 400 /);
     expect(reply).toMatch(/\r\nSec-WebSocket-Version: 13, 8\r\n/i);
@@ -85,7 +85,7 @@ describe('RFC 6455 violations close the client with the matching code', () => {
     const stillServed = await bystander(started);
     const { raw, id } = await openRaw(started);
     const disconnected = nextEvent<[number, number, string, boolean]>(started.host, 'disconnected', (gone) => gone === id);
-    const error = nextEvent<[string, string, number]>(started.host, 'sidecarError', (_code, _message, client) => client === id);
+    const error = nextEvent<[string, string, number]>(started.host, 'errorReported', (_code, _message, client) => client === id);
     raw.send(bytes);
     expect(await raw.closeCode()).toBe(code);
     const [, reportedCode] = await disconnected;

@@ -88,7 +88,7 @@ describe.skipIf(!ENABLED)(`soak (runs only with SOAK=1; ${CLIENTS} clients, SOAK
       const host = started.host;
       host.setMaxListeners(0);
       const errors: string[] = [];
-      host.on('sidecarError', (code, message) => errors.push(`${code}: ${message}`));
+      host.on('errorReported', (code, message) => errors.push(`${code}: ${message}`));
       // How long the sidecar kept its clients paused because this host fell behind reading stdout,
       // and how late this process's own timers ran: both explain a heartbeat drop if one happens.
       let pausedAt: number | undefined;
