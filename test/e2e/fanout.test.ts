@@ -4,7 +4,7 @@
  * path) and the outbound limit still closing a client that stopped reading.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { frameUnmasked } from '../../sidecar/sidecar-server.js';
+import { frameUnmasked } from '../../sidecar/outbound.js';
 import { connect, nextEvent, startSidecar, stopAllSidecars, until, type Started } from '../support/harness.js';
 import { RawClient } from '../support/raw-client.js';
 

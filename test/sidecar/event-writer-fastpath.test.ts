@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder } from '../../protocol/frame-codec.js';
-import { packValue, unpackValue } from '../../protocol/msgpack.js';
+import { unpackValue } from '../../protocol/msgpack.js';
 import { EventWriter } from '../../sidecar/event-writer.js';
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
