@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder } from '../../protocol/frame-codec.js';
-import { unpackValue } from '../../protocol/msgpack.js';
+import { packValue, unpackValue } from '../../protocol/msgpack.js';
 import { EventWriter } from '../../sidecar/event-writer.js';
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -24,5 +24,15 @@ describe('EventWriter client-message fast path', () => {
       [71, 300, Buffer.alloc(70000, 7)],
       [74, 3],
     ]);
+  });
+
+  it('frames a client id past 32 bits, which the head cannot hold, as packValue does', async () => {
+    const writes: Buffer[] = [];
+    const output = new Writable({ write: (chunk, _enc, done) => (writes.push(chunk), done()) });
+    const writer = new EventWriter(output);
+    writer.writeClientMessage(70, 2 ** 32, Buffer.from('héllo'), true);
+    writer.writeClientMessage(71, 2 ** 40, Buffer.from([1, 2, 3]), false);
+    await tick();
+    expect(new FrameDecoder().push(writes[0]!)).toEqual([packValue([70, 2 ** 32, 'héllo']), packValue([71, 2 ** 40, Buffer.from([1, 2, 3])])]);
   });
 });
