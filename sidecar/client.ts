@@ -34,7 +34,7 @@ export interface Client {
   releaseTimer: NodeJS.Timeout | undefined;
 }
 
-export interface HeldMessage {
+interface HeldMessage {
   data: Buffer;
   isBinary: boolean;
 }

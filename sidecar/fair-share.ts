@@ -8,7 +8,7 @@ import type { Client } from './client.js';
 import { deferReceiverEvents, restoreReceiverEvents, type DeferredReceiver } from './ws-internals.js';
 
 /** Messages one client may deliver per event-loop turn. */
-export const FAIR_SHARE_PER_TURN = 16;
+const FAIR_SHARE_PER_TURN = 16;
 
 export class FairShare {
   /** Clients that delivered messages this turn, and the receivers told to wait. */
