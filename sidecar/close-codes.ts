@@ -2,6 +2,7 @@
  * Close codes: which ones a host may send, and which one answers a given
  * protocol violation by a client.
  */
+import { statusCodeOf } from './ws-internals.js';
 
 /** RFC 6455 §7.4: the codes an endpoint may put in a close frame it starts. */
 export function isValidCloseCode(code: number): boolean {
@@ -10,8 +11,8 @@ export function isValidCloseCode(code: number): boolean {
 
 /**
  * ws tags the errors its receiver raises with the status code it closes the
- * connection with, under a private symbol; fall back to ws's error codes when
- * the symbol is not there.
+ * connection with (ws-internals.ts); fall back to ws's error codes when the
+ * tag is not there.
  */
 const CODE_BY_WS_ERROR: Record<string, number> = {
   WS_ERR_INVALID_UTF8: 1007,
@@ -21,12 +22,8 @@ const CODE_BY_WS_ERROR: Record<string, number> = {
 
 /** The close code the sidecar reports for a client error raised by ws. */
 export function closeCodeForError(error: Error & { code?: string }): number {
-  for (const symbol of Object.getOwnPropertySymbols(error)) {
-    if (symbol.description === 'status-code') {
-      const value = (error as unknown as Record<symbol, unknown>)[symbol];
-      if (typeof value === 'number') return value;
-    }
-  }
+  const tagged = statusCodeOf(error);
+  if (tagged !== undefined) return tagged;
   if (error instanceof RangeError && /max payload size exceeded/i.test(error.message)) return 1009;
   return CODE_BY_WS_ERROR[error.code ?? ''] ?? 1002;
 }

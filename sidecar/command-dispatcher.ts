@@ -7,6 +7,7 @@ import { parseMessage } from '../protocol/message-codec.js';
 import type { AnyEvent } from '../protocol/messages.js';
 import { unpackValue } from '../protocol/msgpack.js';
 import { parseCommand } from './command-parser.js';
+import { toPayload } from './outbound.js';
 import type { SidecarServer } from './sidecar-server.js';
 
 export class CommandDispatcher {
@@ -22,7 +23,7 @@ export class CommandDispatcher {
   dispatchFrame(body: Uint8Array): void {
     const send = parseMessage(body, Command.SEND_TEXT, Command.SEND_BINARY);
     if (send !== undefined) {
-      this.server.sendBytes(send.clientId, send.data, send.binary);
+      this.server.send(send.clientId, send.data, send.binary);
       return;
     }
     let value: unknown;
@@ -47,10 +48,8 @@ export class CommandDispatcher {
         void server.stop();
         break;
       case Command.SEND_TEXT:
-        server.sendText(command[1], command[2]);
-        break;
       case Command.SEND_BINARY:
-        server.sendBinary(command[1], command[2]);
+        server.send(command[1], ...toPayload(command[2]));
         break;
       case Command.BROADCAST_TEXT:
       case Command.BROADCAST_BINARY:

@@ -86,8 +86,3 @@ export function parseCommand(value: unknown): ParseResult {
   }
   return { ok: true, command: value as AnyCommand };
 }
-
-/** Name of a command opcode, for messages. */
-export function commandName(op: number): string {
-  return SHAPES[op]?.name ?? `opcode ${op}`;
-}

@@ -1,10 +1,10 @@
 /**
  * Broadcast fan-out framed once and written to every socket, and per-turn corked writes: every
  * frame size class, order against direct sends, rooms, permessage-deflate (which takes ws's own
- * path) and the outbound limit still closing a client that stopped reading.
+ * path) and the outbound limit still closing a client that stopped reading. The frame itself is
+ * tested in test/sidecar/outbound.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { frameUnmasked } from '../../sidecar/sidecar-server.js';
 import { connect, nextEvent, startSidecar, stopAllSidecars, until, type Started } from '../support/harness.js';
 import { RawClient } from '../support/raw-client.js';
 
@@ -17,13 +17,6 @@ async function connectMany(started: Started, count: number) {
 }
 
 describe('fan-out', () => {
-  it('frames every length class as RFC 6455 says', () => {
-    expect([...frameUnmasked(Buffer.from('hi'), false)]).toEqual([0x81, 2, 0x68, 0x69]);
-    expect([...frameUnmasked(new Uint8Array(126), true).subarray(0, 4)]).toEqual([0x82, 126, 0, 126]);
-    expect([...frameUnmasked(new Uint8Array(65536), true).subarray(0, 10)]).toEqual([0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
-    expect(frameUnmasked(new Uint8Array(65536), true).length).toBe(65546);
-  });
-
   it('delivers broadcasts of every size, text and binary, in order with direct sends', async () => {
     const started = await startSidecar();
     const clients = await connectMany(started, 3);

@@ -36,7 +36,7 @@ describe('connect/disconnect churn, in-process', () => {
       if (event[0] === 65) port = event[1] as number;
       if (event[0] === 69) connected++;
       if (event[0] === 72) disconnected++;
-    }, () => {});
+    }, () => {}, () => {});
     server.start(1, { port: 0, host: '127.0.0.1', heartbeat_interval_ms: 0, handshake_timeout_ms: 2000 });
     await until(() => port !== 0, 'listening');
 

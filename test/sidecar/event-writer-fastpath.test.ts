@@ -25,4 +25,14 @@ describe('EventWriter client-message fast path', () => {
       [74, 3],
     ]);
   });
+
+  it('frames a client id past 32 bits, which the head cannot hold, as packValue does', async () => {
+    const writes: Buffer[] = [];
+    const output = new Writable({ write: (chunk, _enc, done) => (writes.push(chunk), done()) });
+    const writer = new EventWriter(output);
+    writer.writeClientMessage(70, 2 ** 32, Buffer.from('héllo'), true);
+    writer.writeClientMessage(71, 2 ** 40, Buffer.from([1, 2, 3]), false);
+    await tick();
+    expect(new FrameDecoder().push(writes[0]!)).toEqual([packValue([70, 2 ** 32, 'héllo']), packValue([71, 2 ** 40, Buffer.from([1, 2, 3])])]);
+  });
 });

@@ -28,11 +28,16 @@ async function listen(options: Record<string, unknown>): Promise<Running> {
   const events: AnyEvent[] = [];
   const texts: string[] = [];
   let port = 0;
-  const server = new SidecarServer((event) => {
-    events.push(event);
-    if (event[0] === 65) port = event[1];
-    if (event[0] === 70) texts.push(event[2]);
-  }, () => {});
+  const server = new SidecarServer(
+    (event) => {
+      events.push(event);
+      if (event[0] === 65) port = event[1];
+    },
+    () => {},
+    (op, _clientId, data) => {
+      if (op === 70) texts.push(Buffer.from(data).toString('utf8'));
+    },
+  );
   servers.push(server);
   server.start(1, { port: 0, host: '127.0.0.1', heartbeat_interval_ms: 0, ...options });
   await until(() => port !== 0, 'listening');

@@ -1,0 +1,129 @@
+/**
+ * The connected clients: a record per completed upgrade, and its ws events turned into what the
+ * host hears. Messages pass the rate limit and the fair share on their way to the host; protocol
+ * errors and closes become `error` and `client_disconnected` events.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import { ErrorCode, Event } from '../protocol/constants.js';
+import type { AnyEvent } from '../protocol/messages.js';
+import { createClient, describeClient, parseRequestUrl, type Client } from './client.js';
+import { closeCodeForError } from './close-codes.js';
+import { FairShare } from './fair-share.js';
+import { pongReceived } from './heartbeat.js';
+import { RateLimiter } from './rate-limiter.js';
+import type { RoomRegistry } from './room-registry.js';
+
+/**
+ * Receives each client message (`text` or `binary` op) as raw bytes (ws already checked text is
+ * UTF-8), so the writer can frame them without decoding the text or copying the bytes twice
+ * (EventWriter.writeClientMessage).
+ */
+export type ClientMessageSink = (op: number, clientId: number, data: Uint8Array, isText: boolean) => void;
+
+const kClient = Symbol('client');
+type ClientSocket = WebSocket & { [kClient]: Client };
+
+export class ClientTable {
+  readonly clients = new Map<number, Client>();
+  readonly limiter: RateLimiter;
+  messagesIn = 0;
+  bytesIn = 0;
+  private readonly emit: (event: AnyEvent) => void;
+  private readonly emitMessage: ClientMessageSink;
+  private readonly rooms: RoomRegistry;
+  private readonly isHostPaused: () => boolean;
+  private readonly fairShare = new FairShare();
+  private nextClientId = 1;
+  private emptyWaiters: Array<() => void> = [];
+
+  /**
+   * @param emit receives `client_connected`, `client_disconnected` and client error events
+   * @param emitMessage receives every client message
+   * @param rooms the rooms a leaving client is taken out of
+   * @param isHostPaused whether the host is not reading (new clients start paused then)
+   */
+  constructor(emit: (event: AnyEvent) => void, emitMessage: ClientMessageSink, rooms: RoomRegistry, isHostPaused: () => boolean) {
+    this.emit = emit;
+    this.emitMessage = emitMessage;
+    this.rooms = rooms;
+    this.isHostPaused = isHostPaused;
+    this.limiter = new RateLimiter(this.forward, isHostPaused);
+  }
+
+  /** Adds the client of an upgrade ws completed and tells the host. */
+  add(ws: WebSocket, req: IncomingMessage): void {
+    const id = this.nextClientId++;
+    const client = createClient(id, ws, this.limiter.burst);
+    this.clients.set(id, client);
+    if (this.isHostPaused()) ws.pause();
+    // The same four listeners serve every client (they find it through the socket), so an idle
+    // connection costs no closures; `info` goes out once and is not kept.
+    (ws as ClientSocket)[kClient] = client;
+    const listeners = this.listeners;
+    ws.on('message', listeners.message);
+    ws.on('pong', listeners.pong);
+    ws.on('error', listeners.error);
+    ws.on('close', listeners.close);
+    this.emit([Event.CLIENT_CONNECTED, id, describeClient(req, parseRequestUrl(req.url), ws.protocol)]);
+  }
+
+  /** Resolves once no client is left; call it while some are. */
+  whenEmpty(): Promise<void> {
+    return new Promise<void>((resolve) => this.emptyWaiters.push(resolve));
+  }
+
+  private readonly listeners = ((table: ClientTable) => ({
+    message(this: WebSocket, data: Buffer, isBinary: boolean): void {
+      const client = (this as ClientSocket)[kClient];
+      // Without a rate limit, this branch is all it costs.
+      if (table.limiter.rate !== 0 && !table.limiter.admit(client, data, isBinary)) return;
+      table.forward(client, data, isBinary);
+    },
+    pong(this: WebSocket): void {
+      pongReceived((this as ClientSocket)[kClient]);
+    },
+    error(this: WebSocket, error: Error & { code?: string }): void {
+      const client = (this as ClientSocket)[kClient];
+      if (client.closeCode !== undefined) return;
+      const code = closeCodeForError(error);
+      client.closeCode = code;
+      client.closeReason = error.message;
+      table.emit([
+        Event.ERROR,
+        ErrorCode.CLIENT_PROTOCOL_ERROR,
+        `client ${client.id} broke the WebSocket protocol (${error.message}) and was closed with ${code}`,
+        client.id,
+      ]);
+    },
+    close(this: WebSocket, receivedCode: number, reasonBuffer: Buffer): void {
+      const client = (this as ClientSocket)[kClient];
+      const id = client.id;
+      clearTimeout(client.pongTimer);
+      // Held messages were received before the close: the host gets them before the disconnect.
+      table.limiter.releaseAll(client);
+      table.clients.delete(id);
+      table.rooms.leaveAll(id);
+      const clean = receivedCode !== 1006;
+      const code = client.closeCode ?? receivedCode;
+      const reason = client.closeReason ?? reasonBuffer.toString('utf8');
+      table.emit([Event.CLIENT_DISCONNECTED, id, code, reason, clean]);
+      table.notifyIfEmpty();
+    },
+  }))(this);
+
+  /** Hands one client message to the host. */
+  private readonly forward = (client: Client, data: Buffer, isBinary: boolean): void => {
+    this.fairShare.count(client);
+    this.messagesIn++;
+    this.bytesIn += data.length;
+    this.emitMessage(isBinary ? Event.BINARY : Event.TEXT, client.id, data, !isBinary);
+  };
+
+  private notifyIfEmpty(): void {
+    if (this.clients.size > 0) return;
+    const waiters = this.emptyWaiters;
+    this.emptyWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

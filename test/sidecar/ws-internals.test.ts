@@ -1,0 +1,80 @@
+/**
+ * The `ws` internals the sidecar relies on (sidecar/ws-internals.ts) must be there in the `ws`
+ * this project installs: each check fails with the ws version in its message, so an upgrade that
+ * drops one is caught here rather than as a silent loss of fairness, corking or close codes.
+ */
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { frameUnmasked } from '../../sidecar/outbound.js';
+import { deferReceiverEvents, restoreReceiverEvents, socketOf, statusCodeOf } from '../../sidecar/ws-internals.js';
+import { until } from '../support/harness.js';
+import { frame, RawClient } from '../support/raw-client.js';
+
+const WS_VERSION = (createRequire(import.meta.url)('ws/package.json') as { version: string }).version;
+const servers: WebSocketServer[] = [];
+const clients: RawClient[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+/** A ws server on a free port, a raw client connected to it, and the server side of that connection. */
+async function connection(): Promise<{ ws: WebSocket; raw: RawClient; errors: Error[]; messages: string[] }> {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  servers.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  const errors: Error[] = [];
+  const messages: string[] = [];
+  const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
+  const raw = await RawClient.open((server.address() as net.AddressInfo).port);
+  clients.push(raw);
+  const ws = await accepted;
+  ws.on('error', (error) => errors.push(error));
+  ws.on('message', (data) => messages.push(String(data)));
+  return { ws, raw, errors, messages };
+}
+
+describe(`ws ${WS_VERSION} internals`, () => {
+  it('WebSocket#_socket is the connection\'s net.Socket', async () => {
+    const { ws } = await connection();
+    expect(socketOf(ws), `ws ${WS_VERSION} has no WebSocket#_socket: outbound.ts can no longer cork or share broadcast frames`).toBeInstanceOf(net.Socket);
+  });
+
+  it('a frame written to that socket stays in order with ws.send (no permessage-deflate: the sender does not queue)', async () => {
+    const { ws, raw } = await connection();
+    ws.send('one');
+    socketOf(ws)!.write(frameUnmasked(Buffer.from('two'), false));
+    ws.send('three');
+    await until(() => raw.dataFrames().length === 3, 'three frames');
+    expect(raw.dataFrames().map((f) => f.payload.toString()), `ws ${WS_VERSION} queued a send: shared broadcast frames would overtake it`).toEqual(['one', 'two', 'three']);
+  });
+
+  it('WebSocket#_receiver._allowSynchronousEvents defers and restores message events', async () => {
+    const { ws, raw, messages } = await connection();
+    const receiver = deferReceiverEvents(ws);
+    expect(receiver, `ws ${WS_VERSION} has no _receiver._allowSynchronousEvents (or it is off): fair-share.ts no longer holds back a flooding client`).toBeDefined();
+    expect(deferReceiverEvents(ws), 'a receiver already deferring is not deferred twice').toBeUndefined();
+    // ws reads the socket before this listener runs: messages it emitted at once are counted here.
+    const emittedByRead: number[] = [];
+    socketOf(ws)!.on('data', () => emittedByRead.push(messages.length));
+    raw.send(frame(1, 'a'), frame(1, 'b'));
+    await until(() => messages.length === 2, 'both messages, deferred');
+    restoreReceiverEvents(receiver!);
+    raw.send(frame(1, 'c'), frame(1, 'd'));
+    await until(() => messages.length === 4, 'both messages, at once');
+    expect(emittedByRead[0], 'deferred: no message was emitted during the read').toBe(0);
+    expect(emittedByRead.at(-1), 'restored: both were emitted during the read').toBe(4);
+    expect(messages).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('errors from the receiver carry the close code under the status-code symbol', async () => {
+    const { raw, errors } = await connection();
+    raw.send(frame(1, Buffer.from([0xc3, 0x28]))); // not UTF-8
+    await until(() => errors.length === 1, 'the receiver error');
+    expect(statusCodeOf(errors[0]!), `ws ${WS_VERSION} no longer tags receiver errors with a status-code symbol: close-codes.ts falls back to guessing`).toBe(1007);
+    expect(statusCodeOf(new Error('not from ws'))).toBeUndefined();
+  });
+});
