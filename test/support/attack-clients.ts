@@ -1,0 +1,130 @@
+/**
+ * Clients for the attack tests: bare TCP sockets that write a hand-made
+ * upgrade request (so a test controls every header and byte), and `ws`
+ * clients for the cases that need a real RFC 6455 peer (compression).
+ * Every client opened here is destroyed by `destroyAllClients`.
+ */
+import net from 'node:net';
+import WebSocket, { type ClientOptions } from 'ws';
+
+const sockets = new Set<net.Socket>();
+const websockets = new Set<WebSocket>();
+
+/** Destroys every socket and `ws` client the current test opened; use in `afterEach`. */
+export function destroyAllClients(): void {
+  for (const socket of sockets) socket.destroy();
+  for (const ws of websockets) ws.terminate();
+  sockets.clear();
+  websockets.clear();
+}
+
+export interface UpgradeRequest {
+  /** The request target exactly as written on the request line; default `/`. */
+  target?: string;
+  /** Extra header lines, written as given (values may hold anything). */
+  headers?: Record<string, string>;
+}
+
+/** The text of an RFC 6455 upgrade request. */
+export function upgradeRequest(port: number, request: UpgradeRequest = {}): string {
+  const lines = [
+    `GET ${request.target ?? '/'} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version: 13',
+    ...Object.entries(request.headers ?? {}).map(([name, value]) => `${name}: ${value}`),
+  ];
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+export interface RawClient {
+  socket: net.Socket;
+  /** Everything received so far. */
+  received(): Buffer;
+  /** The response head (up to the blank line), once it arrived; rejects on close or timeout. */
+  head(timeoutMs?: number): Promise<string>;
+  /** Resolves when the socket closes, with whether it was reset by the peer. */
+  closed: Promise<{ reset: boolean }>;
+}
+
+/** Opens a TCP connection to 127.0.0.1:`port` and writes `request` (an upgrade by default). */
+export function openRaw(port: number, request: string | Buffer | null = upgradeRequest(port)): RawClient {
+  const socket = net.connect(port, '127.0.0.1');
+  sockets.add(socket);
+  let data = Buffer.alloc(0);
+  let reset = false;
+  socket.on('data', (chunk: Buffer) => {
+    data = Buffer.concat([data, chunk]);
+    socket.emit('received');
+  });
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') reset = true;
+  });
+  const closed = new Promise<{ reset: boolean }>((resolve) => socket.once('close', () => resolve({ reset })));
+  if (request !== null) socket.write(request);
+  const head = (timeoutMs = 5000): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const end = data.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        cleanup();
+        resolve(data.subarray(0, end).toString('latin1'));
+      };
+      const fail = (): void => {
+        cleanup();
+        reject(new Error(`no response head (got ${JSON.stringify(data.toString('latin1').slice(0, 200))})`));
+      };
+      const timer = setTimeout(fail, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        socket.off('received', check);
+        socket.off('close', fail);
+      };
+      socket.on('received', check);
+      socket.once('close', fail);
+      check();
+    });
+  return { socket, received: () => data, head, closed };
+}
+
+/** Opens a `ws` client and waits for it to be open (rejects on error or unexpected response). */
+export function openWs(port: number, options: ClientOptions & { path?: string; protocols?: string[] } = {}): Promise<WebSocket> {
+  const { path = '/', protocols, ...rest } = options;
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocols ?? [], rest);
+  websockets.add(ws);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
+  });
+}
+
+/** Opens `count` `ws` clients, `batch` at a time. */
+export async function openManyWs(port: number, count: number, options: ClientOptions = {}, batch = 20): Promise<WebSocket[]> {
+  const opened: WebSocket[] = [];
+  for (let i = 0; i < count; i += batch) {
+    const group = Array.from({ length: Math.min(batch, count - i) }, () => openWs(port, options));
+    opened.push(...(await Promise.all(group)));
+  }
+  return opened;
+}
+
+/** A masked client frame (clients must mask), for raw sockets. */
+export function clientFrame(opcode: number, payload: Buffer | string = Buffer.alloc(0), fin = true): Buffer {
+  const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const head: number[] = [(fin ? 0x80 : 0) | opcode];
+  if (data.length < 126) head.push(0x80 | data.length);
+  else if (data.length < 65536) head.push(0x80 | 126, data.length >> 8, data.length & 0xff);
+  else {
+    const big = Buffer.alloc(8);
+    big.writeBigUInt64BE(BigInt(data.length));
+    head.push(0x80 | 127, ...big);
+  }
+  const key = [0x11, 0x22, 0x33, 0x44];
+  return Buffer.concat([Buffer.from(head), Buffer.from(key), Buffer.from(data.map((byte, i) => byte ^ key[i % 4]!))]);
+}
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
