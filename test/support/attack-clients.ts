@@ -49,9 +49,13 @@ export interface RawClient {
   closed: Promise<{ reset: boolean }>;
 }
 
-/** Opens a TCP connection to 127.0.0.1:`port` and writes `request` (an upgrade by default). */
+/**
+ * Opens a TCP connection to 127.0.0.1:`port` and writes `request` (an upgrade by default).
+ * The socket is half-open capable: a FIN from the server does not close it, so a test
+ * plays a client that keeps TCP open until it calls `end()` or `destroy()`.
+ */
 export function openRaw(port: number, request: string | Buffer | null = upgradeRequest(port)): RawClient {
-  const socket = net.connect(port, '127.0.0.1');
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
   sockets.add(socket);
   let data = Buffer.alloc(0);
   let reset = false;
@@ -128,3 +132,53 @@ export function clientFrame(opcode: number, payload: Buffer | string = Buffer.al
 
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Splits what a server sent after its response head into frames (server frames are unmasked). */
+export function serverFrames(received: Buffer): Array<{ opcode: number; payload: Buffer }> {
+  const start = received.indexOf('\r\n\r\n');
+  let data = start < 0 ? Buffer.alloc(0) : received.subarray(start + 4);
+  const frames: Array<{ opcode: number; payload: Buffer }> = [];
+  while (data.length >= 2) {
+    let length = data[1]! & 0x7f;
+    let offset = 2;
+    if (length === 126) {
+      if (data.length < 4) break;
+      length = data.readUInt16BE(2);
+      offset = 4;
+    } else if (length === 127) {
+      if (data.length < 10) break;
+      length = Number(data.readBigUInt64BE(2));
+      offset = 10;
+    }
+    if (data.length < offset + length) break;
+    frames.push({ opcode: data[0]! & 0x0f, payload: data.subarray(offset, offset + length) });
+    data = data.subarray(offset + length);
+  }
+  return frames;
+}
+
+/** A close frame payload: the code, then the reason. */
+export function closePayload(code: number, reason = ''): Buffer {
+  const out = Buffer.alloc(2 + Buffer.byteLength(reason));
+  out.writeUInt16BE(code, 0);
+  out.write(reason, 2);
+  return out;
+}
+
+/** Opens a raw client and waits for its 101, so it can write frames. */
+export async function openUpgradedRaw(port: number, request?: string): Promise<RawClient> {
+  const client = openRaw(port, request ?? upgradeRequest(port));
+  const head = await client.head();
+  if (!head.startsWith('HTTP/1.1 101')) throw new Error(`upgrade refused: ${head.split('\r\n')[0]}`);
+  return client;
+}
+
+/** Polls `probe` every 20 ms until it returns true or `timeoutMs` passes; returns the last result. */
+export async function pollUntil(probe: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() >= deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
