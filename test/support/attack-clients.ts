@@ -5,6 +5,7 @@
  * Every client opened here is destroyed by `destroyAllClients`.
  */
 import net from 'node:net';
+import zlib from 'node:zlib';
 import WebSocket, { type ClientOptions } from 'ws';
 
 const sockets = new Set<net.Socket>();
@@ -115,10 +116,10 @@ export async function openManyWs(port: number, count: number, options: ClientOpt
   return opened;
 }
 
-/** A masked client frame (clients must mask), for raw sockets. */
-export function clientFrame(opcode: number, payload: Buffer | string = Buffer.alloc(0), fin = true): Buffer {
+/** A masked client frame (clients must mask), for raw sockets; `compressed` sets RSV1 (permessage-deflate). */
+export function clientFrame(opcode: number, payload: Buffer | string = Buffer.alloc(0), fin = true, compressed = false): Buffer {
   const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  const head: number[] = [(fin ? 0x80 : 0) | opcode];
+  const head: number[] = [(fin ? 0x80 : 0) | (compressed ? 0x40 : 0) | opcode];
   if (data.length < 126) head.push(0x80 | data.length);
   else if (data.length < 65536) head.push(0x80 | 126, data.length >> 8, data.length & 0xff);
   else {
@@ -181,4 +182,16 @@ export async function pollUntil(probe: () => boolean, timeoutMs: number): Promis
     await sleep(20);
   }
   return true;
+}
+
+/** The upgrade request header that offers permessage-deflate. */
+export const OFFER_DEFLATE = { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_no_context_takeover' };
+
+/**
+ * One compressed binary message as permessage-deflate sends it (RFC 7692 §7.2.1: a raw
+ * deflate stream, sync-flushed, without its last 4 bytes), framed and masked.
+ */
+export function compressedBinaryFrame(message: Buffer): Buffer {
+  const deflated = zlib.deflateRawSync(message, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  return clientFrame(0x2, deflated.subarray(0, deflated.length - 4), true, true);
 }
