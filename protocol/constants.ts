@@ -70,6 +70,9 @@ export const ErrorCode = {
   CLIENT_PROTOCOL_ERROR: 'client_protocol_error',
   HEARTBEAT_TIMEOUT: 'heartbeat_timeout',
   REJECTED_CONNECTION: 'rejected_connection',
+  CLIENT_CLOSING: 'client_closing',
+  ACCEPT_FAILED: 'accept_failed',
+  INBOUND_OVERFLOW: 'inbound_overflow',
 } as const;
 
 /** Optional features a sidecar announces in `hello`. */

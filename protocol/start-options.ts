@@ -97,6 +97,38 @@ export const START_OPTIONS = [
     max: MAX_INT32,
     doc: "messages a client may deliver at once before the rate applies; 0 means one second's worth (`max_messages_per_second`). Ignored without a rate",
   },
+  {
+    key: 'close_timeout_ms',
+    type: 'int',
+    default: 1000,
+    min: 1,
+    max: 60_000,
+    doc: 'a closing handshake (either side started it) not finished in this time ends the TCP connection; the client is reported with the close code known so far',
+  },
+  {
+    key: 'max_pending_requests',
+    type: 'int',
+    default: 1000,
+    min: 1,
+    max: 65_535,
+    doc: 'with `auth`: most `connection_request`s waiting for an answer; upgrades past it get 503 and a `rejected_connection` error',
+  },
+  {
+    key: 'max_inbound_total',
+    type: 'int',
+    default: 64 * 1024 * 1024,
+    min: 1,
+    max: MAX_INT32,
+    doc: 'bytes of unfinished incoming messages held for all clients together; past it the client whose data crossed it is closed with 1008 (`inbound_overflow`)',
+  },
+  {
+    key: 'max_queued_events',
+    type: 'int',
+    default: 16 * 1024 * 1024,
+    min: 1024,
+    max: MAX_INT32,
+    doc: 'bytes of events held for a host that is not reading; while stdout is backed up no new connection is admitted (upgrades get 503)',
+  },
 ] as const satisfies readonly StartOption[];
 
 export type StartOptionKey = (typeof START_OPTIONS)[number]['key'];

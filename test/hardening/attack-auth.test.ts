@@ -3,7 +3,7 @@
  * their request is pending, a host whose reject reason could inject HTTP
  * headers, a subprotocol the client never offered, and a flood of requests
  * nobody answers. Defects 7 and 15, and the subprotocol and pending-cap
- * decisions (see PROPOSED-PROTOCOL.md).
+ * decisions (see protocol/PROTOCOL.md).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Command, Event } from '../../protocol/constants.js';

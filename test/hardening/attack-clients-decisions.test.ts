@@ -2,7 +2,7 @@
  * Issue #12, "decide, document and test": what the sidecar does with a
  * ping-flooding client, an absolute-form request target, and unfinished
  * fragmented messages from many clients at once. The decisions are written
- * in PROPOSED-PROTOCOL.md; these tests hold the sidecar to them.
+ * in protocol/PROTOCOL.md; these tests hold the sidecar to them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event } from '../../protocol/constants.js';

@@ -2,7 +2,7 @@
  * Issue #12, attacks on the closing handshake: clients that start or answer
  * a close but keep TCP open, or never answer at all. Defects 6 and 14 and
  * the `clean` decision; `close_timeout_ms` and `client_closing` are proposed
- * in PROPOSED-PROTOCOL.md.
+ * in protocol/PROTOCOL.md.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Command, Event } from '../../protocol/constants.js';

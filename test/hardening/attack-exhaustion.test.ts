@@ -3,7 +3,7 @@
  * lowered with `prlimit` rather than opening thousands of sockets), and
  * connection churn while the host is not reading. Defects 1, 3 and 8; the
  * stats fields and the `accept_failed` error are proposed in
- * PROPOSED-PROTOCOL.md.
+ * protocol/PROTOCOL.md.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event } from '../../protocol/constants.js';

@@ -67,6 +67,9 @@ const ERR_OUTBOUND_OVERFLOW: String = "outbound_overflow"
 const ERR_CLIENT_PROTOCOL_ERROR: String = "client_protocol_error"
 const ERR_HEARTBEAT_TIMEOUT: String = "heartbeat_timeout"
 const ERR_REJECTED_CONNECTION: String = "rejected_connection"
+const ERR_CLIENT_CLOSING: String = "client_closing"
+const ERR_ACCEPT_FAILED: String = "accept_failed"
+const ERR_INBOUND_OVERFLOW: String = "inbound_overflow"
 
 ## Optional features a sidecar announces in [code]hello[/code].
 const CAPABILITIES: PackedStringArray = ["tls", "permessage-deflate", "auth", "rooms", "stats"]
