@@ -7,12 +7,15 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { ErrorCode, Event } from '../protocol/constants.js';
 import type { AnyEvent } from '../protocol/messages.js';
-import { createClient, describeClient, parseRequestUrl, type Client } from './client.js';
+import { createClient, describeClient, endWithin, parseRequestUrl, type Client } from './client.js';
 import { closeCodeForError } from './close-codes.js';
 import { FairShare } from './fair-share.js';
 import { pongReceived } from './heartbeat.js';
+import { DEFAULT_OPTIONS } from './options.js';
+import { watchForCloseFrame } from './late-close-frame.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RoomRegistry } from './room-registry.js';
+import { onCloseFrame, socketOf } from './ws-internals.js';
 
 /**
  * Receives each client message (`text` or `binary` op) as raw bytes (ws already checked text is
@@ -29,10 +32,13 @@ export class ClientTable {
   readonly limiter: RateLimiter;
   messagesIn = 0;
   bytesIn = 0;
+  /** `close_timeout_ms` of the running server: how long a close handshake may take. */
+  closeTimeoutMs = DEFAULT_OPTIONS.closeTimeoutMs;
   private readonly emit: (event: AnyEvent) => void;
   private readonly emitMessage: ClientMessageSink;
   private readonly rooms: RoomRegistry;
   private readonly isHostPaused: () => boolean;
+  private readonly pongSent: (client: Client) => void;
   private readonly fairShare = new FairShare();
   private nextClientId = 1;
   private emptyWaiters: Array<() => void> = [];
@@ -42,12 +48,21 @@ export class ClientTable {
    * @param emitMessage receives every client message
    * @param rooms the rooms a leaving client is taken out of
    * @param isHostPaused whether the host is not reading (new clients start paused then)
+   * @param pongSent called after ws answered a client's ping, so the pong counts against the
+   *   client's outbound bound like any message (a client that pings without reading is closed)
    */
-  constructor(emit: (event: AnyEvent) => void, emitMessage: ClientMessageSink, rooms: RoomRegistry, isHostPaused: () => boolean) {
+  constructor(
+    emit: (event: AnyEvent) => void,
+    emitMessage: ClientMessageSink,
+    rooms: RoomRegistry,
+    isHostPaused: () => boolean,
+    pongSent: (client: Client) => void,
+  ) {
     this.emit = emit;
     this.emitMessage = emitMessage;
     this.rooms = rooms;
     this.isHostPaused = isHostPaused;
+    this.pongSent = pongSent;
     this.limiter = new RateLimiter(this.forward, isHostPaused);
   }
 
@@ -57,14 +72,16 @@ export class ClientTable {
     const client = createClient(id, ws, this.limiter.burst);
     this.clients.set(id, client);
     if (this.isHostPaused()) ws.pause();
-    // The same four listeners serve every client (they find it through the socket), so an idle
+    // The same listeners serve every client (they find it through the socket), so an idle
     // connection costs no closures; `info` goes out once and is not kept.
     (ws as ClientSocket)[kClient] = client;
     const listeners = this.listeners;
     ws.on('message', listeners.message);
+    ws.on('ping', listeners.ping);
     ws.on('pong', listeners.pong);
     ws.on('error', listeners.error);
     ws.on('close', listeners.close);
+    onCloseFrame(ws, listeners.closeFrame);
     this.emit([Event.CLIENT_CONNECTED, id, describeClient(req, parseRequestUrl(req.url), ws.protocol)]);
   }
 
@@ -80,8 +97,20 @@ export class ClientTable {
       if (table.limiter.rate !== 0 && !table.limiter.admit(client, data, isBinary)) return;
       table.forward(client, data, isBinary);
     },
+    ping(this: WebSocket): void {
+      table.pongSent((this as ClientSocket)[kClient]);
+    },
     pong(this: WebSocket): void {
       pongReceived((this as ClientSocket)[kClient]);
+    },
+    /** The client sent a close frame (ws answered it): its code wins, and the close may take `close_timeout_ms`. */
+    closeFrame(ws: WebSocket, receivedCode: number, reason: Buffer): void {
+      const client = (ws as ClientSocket)[kClient];
+      if (client.closeCode === undefined) {
+        client.closeCode = receivedCode;
+        client.closeReason = reason.toString('utf8');
+      }
+      endWithin(client, table.closeTimeoutMs);
     },
     error(this: WebSocket, error: Error & { code?: string }): void {
       const client = (this as ClientSocket)[kClient];
@@ -89,6 +118,10 @@ export class ClientTable {
       const code = closeCodeForError(error);
       client.closeCode = code;
       client.closeReason = error.message;
+      // ws answered with a close frame and reads no more: the client's answer is looked for here.
+      const socket = socketOf(this);
+      if (socket !== undefined) watchForCloseFrame(socket, () => (client.lateCloseFrame = true));
+      endWithin(client, table.closeTimeoutMs);
       table.emit([
         Event.ERROR,
         ErrorCode.CLIENT_PROTOCOL_ERROR,
@@ -100,11 +133,13 @@ export class ClientTable {
       const client = (this as ClientSocket)[kClient];
       const id = client.id;
       clearTimeout(client.pongTimer);
+      clearTimeout(client.closeTimer);
       // Held messages were received before the close: the host gets them before the disconnect.
       table.limiter.releaseAll(client);
       table.clients.delete(id);
       table.rooms.leaveAll(id);
-      const clean = receivedCode !== 1006;
+      // ws reports 1006 unless it read the client's close frame (then its code, 1005 if none).
+      const clean = receivedCode !== 1006 || client.lateCloseFrame === true;
       const code = client.closeCode ?? receivedCode;
       const reason = client.closeReason ?? reasonBuffer.toString('utf8');
       table.emit([Event.CLIENT_DISCONNECTED, id, code, reason, clean]);

@@ -7,15 +7,21 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import type { ClientInfo } from '../protocol/messages.js';
 
-/** How long a client gets to answer our close frame before its socket is destroyed. */
-export const CLOSE_GRACE_MS = 1000;
-
 export interface Client {
   id: number;
   ws: WebSocket;
-  /** Set when the sidecar started the close: the code it sent and why. */
+  /**
+   * Set when the close handshake started: the code and reason of the client's close frame when it
+   * sent one first, else the code the sidecar closed with and why. The first one stays.
+   */
   closeCode?: number;
   closeReason?: string;
+  /** Ends the TCP connection of a close handshake not finished within `close_timeout_ms`. */
+  closeTimer?: NodeJS.Timeout;
+  /** When `closeTimer` fires (ms since the epoch), so a shorter deadline can replace it. */
+  closeDeadline?: number;
+  /** A close frame from the client arrived after ws stopped reading (late-close-frame.ts). */
+  lateCloseFrame?: boolean;
   /** heartbeat.ts: a ping is in flight. */
   awaitingPong: boolean;
   /** Drops the client if the ping in flight gets no pong; cleared by that pong or the close. */
@@ -55,15 +61,37 @@ export function createClient(id: number, ws: WebSocket, burst: number): Client {
   };
 }
 
-/** Starts a close we initiated; the socket is destroyed if the client does not answer in time. */
-export function closeClient(client: Client, code: number, reason: string, graceMs = CLOSE_GRACE_MS): void {
-  if (client.closeCode !== undefined && client.ws.readyState !== WebSocket.OPEN) return;
-  client.closeCode = code;
-  client.closeReason = reason;
+/** Whether the client's close handshake has started (either side): nothing more is sent to it. */
+export function isClosing(client: Client): boolean {
+  return client.closeCode !== undefined || client.ws.readyState !== WebSocket.OPEN;
+}
+
+/**
+ * Starts a close the sidecar initiates, unless one already started (then its code stays: a client's
+ * own close frame wins over a later `stop` or `disconnect`). Either way the TCP connection ends
+ * within `timeoutMs`, whatever the client does.
+ */
+export function closeClient(client: Client, code: number, reason: string, timeoutMs: number): void {
+  if (client.closeCode === undefined) {
+    client.closeCode = code;
+    client.closeReason = reason;
+  }
+  if (client.ws.readyState === WebSocket.OPEN) client.ws.close(code, reason);
+  endWithin(client, timeoutMs);
+}
+
+/**
+ * Ends the client's TCP connection in `timeoutMs` unless its close completes first (the table's
+ * close listener clears the timer). ws's own close timer is 30 s and cannot be set: this one
+ * enforces `close_timeout_ms`. An earlier deadline replaces a later one.
+ */
+export function endWithin(client: Client, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  if (client.closeDeadline !== undefined && client.closeDeadline <= deadline) return;
+  clearTimeout(client.closeTimer);
+  client.closeDeadline = deadline;
   const ws = client.ws;
-  if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
-  const timer = setTimeout(() => ws.terminate(), graceMs);
-  ws.once('close', () => clearTimeout(timer));
+  client.closeTimer = setTimeout(() => ws.terminate(), timeoutMs);
 }
 
 export interface RequestUrl {
@@ -71,8 +99,17 @@ export interface RequestUrl {
   query: string;
 }
 
+/**
+ * The path and query of a request target. An absolute-form target (`http://host/x?q=1`, RFC 9112
+ * §3.2.2) gives the URL's path and query, as the origin-form `/x?q=1` would.
+ */
 export function parseRequestUrl(raw: string | undefined): RequestUrl {
-  const url = raw ?? '/';
+  let url = raw ?? '/';
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(url);
+  if (scheme !== null) {
+    url = url.slice(scheme[0].length);
+    if (!url.startsWith('/')) url = `/${url}`;
+  }
   const mark = url.indexOf('?');
   return mark === -1 ? { path: url, query: '' } : { path: url.slice(0, mark), query: url.slice(mark + 1) };
 }

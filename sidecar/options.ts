@@ -52,6 +52,13 @@ export interface ServerOptions {
    * size); 0 means one second's worth, `maxMessagesPerSecond`. Only used with a limit. Default 0.
    */
   messageBurst: number;
+  /**
+   * Time a closing handshake (either side started it) may take before the sidecar ends the TCP
+   * connection and reports the client with the close code known so far. Default 1000 ms.
+   */
+  closeTimeoutMs: number;
+  /** With `auth`: most connection requests waiting for the host's answer; past it upgrades get 503. Default 1000. */
+  maxPendingRequests: number;
 }
 
 /** Raised for an option a host got wrong; becomes `start_failed` with `invalid_option`. */
@@ -150,6 +157,8 @@ export function resolveOptions(raw: StartOptions | Record<string, unknown>): Ser
     maxOutboundBuffer: integer(r, 'max_outbound_buffer'),
     maxMessagesPerSecond: integer(r, 'max_messages_per_second'),
     messageBurst: integer(r, 'message_burst'),
+    closeTimeoutMs: integer(r, 'close_timeout_ms'),
+    maxPendingRequests: integer(r, 'max_pending_requests'),
   };
   if (options.host === '') throw new InvalidOptionError('option "host" must not be empty: use "0.0.0.0" for every IPv4 address or "::" for IPv6');
   if (options.path !== '' && !options.path.startsWith('/')) {

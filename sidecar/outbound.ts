@@ -4,10 +4,9 @@
  * enforced on what a client leaves unread.
  */
 import type { Socket } from 'node:net';
-import { WebSocket } from 'ws';
 import { ErrorCode, Event } from '../protocol/constants.js';
 import type { AnyEvent } from '../protocol/messages.js';
-import { closeClient, type Client } from './client.js';
+import { closeClient, isClosing, type Client } from './client.js';
 import { socketOf } from './ws-internals.js';
 
 export class Outbound {
@@ -27,12 +26,13 @@ export class Outbound {
   }
 
   /**
-   * Sends one message to `client` (nothing once it is closing). `frame`, from `sharedFrame`, is
+   * Sends one message to `client` (nothing once it is closing: a command naming it was answered
+   * `client_closing` before it got here, and a fan-out skips it). `frame`, from `sharedFrame`, is
    * the same message already framed, written as-is when the socket can take it directly.
    */
   deliver(client: Client, data: Uint8Array, binary: boolean, frame?: Buffer): void {
+    if (isClosing(client)) return;
     const ws = client.ws;
-    if (ws.readyState !== WebSocket.OPEN || client.closeCode !== undefined) return;
     const socket = this.corkForThisTurn(client);
     if (frame !== undefined && socket !== undefined) socket.write(frame);
     else ws.send(data, { binary });
@@ -53,11 +53,14 @@ export class Outbound {
     return frameUnmasked(data, binary);
   }
 
-  /** Closes a client whose queued outbound bytes passed `max_outbound_buffer`. */
-  private checkOutbound(client: Client): void {
+  /**
+   * Closes a client whose queued outbound bytes passed `max_outbound_buffer`. Also called after
+   * ws answered a client's ping: pongs wait on the client like messages do.
+   */
+  checkOutbound(client: Client): void {
     const ws = client.ws;
     const limit = this.maxBuffer;
-    if (ws.readyState === WebSocket.OPEN && client.closeCode === undefined && ws.bufferedAmount > limit) {
+    if (!isClosing(client) && ws.bufferedAmount > limit) {
       this.emit([
         Event.ERROR,
         ErrorCode.OUTBOUND_OVERFLOW,

@@ -9,7 +9,7 @@
 import type { Server } from 'node:http';
 import { ErrorCode, Event, PROTOCOL_VERSION } from '../protocol/constants.js';
 import type { AnyEvent, Stats } from '../protocol/messages.js';
-import { CLOSE_GRACE_MS, closeClient, type Client } from './client.js';
+import { closeClient, isClosing, type Client } from './client.js';
 import { ClientTable, type ClientMessageSink } from './client-table.js';
 import { isValidCloseCode } from './close-codes.js';
 import { Heartbeat } from './heartbeat.js';
@@ -49,7 +49,7 @@ export class SidecarServer {
   constructor(emit: (event: AnyEvent) => void, log: Logger, emitMessage: ClientMessageSink) {
     this.emit = emit;
     this.log = log;
-    this.table = new ClientTable(emit, emitMessage, this.rooms, () => this.paused);
+    this.table = new ClientTable(emit, emitMessage, this.rooms, () => this.paused, (client) => this.outbound.checkOutbound(client));
     this.clients = this.table.clients;
     this.gate = new UpgradeGate(emit, log, {
       isListening: () => this.state === 'listening',
@@ -105,6 +105,7 @@ export class SidecarServer {
     this.table.limiter.configure(options.maxMessagesPerSecond, options.messageBurst);
     this.outbound.maxBuffer = options.maxOutboundBuffer;
     this.outbound.permessageDeflate = options.permessageDeflate;
+    this.table.closeTimeoutMs = options.closeTimeoutMs;
     this.httpServer = server;
     gate.open(options);
     listen(
@@ -193,7 +194,7 @@ export class SidecarServer {
       this.error(ErrorCode.INVALID_ARGUMENT, `close reason is ${Buffer.byteLength(reason)} bytes; the limit is ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`, clientId);
       return;
     }
-    closeClient(client, code, reason);
+    closeClient(client, code, reason, this.table.closeTimeoutMs);
   }
 
   /** Completes a pending upgrade the host approved (auth mode). */
@@ -239,7 +240,8 @@ export class SidecarServer {
 
   // ---- stopping -------------------------------------------------------------
 
-  private async closeEverything(code: number, reason: string, graceMs = CLOSE_GRACE_MS): Promise<void> {
+  /** Every client is gone within `graceMs` (`close_timeout_ms` unless shutting down), whatever it does. */
+  private async closeEverything(code: number, reason: string, graceMs = this.table.closeTimeoutMs): Promise<void> {
     this.state = 'stopping';
     this.heartbeat.stop();
     this.gate.dropWaiting();
@@ -285,6 +287,11 @@ export class SidecarServer {
     const client = this.clients.get(clientId);
     if (client === undefined) {
       this.error(ErrorCode.UNKNOWN_CLIENT, `no client with id ${clientId} is connected (it may have disconnected already)`, clientId);
+      return undefined;
+    }
+    if (isClosing(client)) {
+      this.error(ErrorCode.CLIENT_CLOSING, `client ${clientId} is closing (close code ${client.closeCode ?? 'pending'}): nothing was sent`, clientId);
+      return undefined;
     }
     return client;
   }

@@ -13,13 +13,25 @@
  *   switched on for a turn to hold back a client past its fair share (fair-share.ts).
  * - the `status-code` symbol on errors ws's receiver raises: the close code it answers with
  *   (close-codes.ts).
+ * - `WebSocket#_receiver`'s `conclude` event: a close frame arrived from the client, which ws
+ *   answers without telling anyone until the TCP connection ends (client-table.ts starts
+ *   `close_timeout_ms` on it).
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
 interface ReceiverInternals {
   _allowSynchronousEvents?: boolean;
+  on?(event: 'conclude', listener: (this: ReceiverInternals, code: number, reason: Buffer) => void): unknown;
+  [kOwner]?: WebSocket;
+  [kOnCloseFrame]?: CloseFrameListener;
 }
+
+/** Receives a client's close frame: `code` is 1005 when the frame carried none. */
+export type CloseFrameListener = (ws: WebSocket, code: number, reason: Buffer) => void;
+
+const kOwner = Symbol('owner');
+const kOnCloseFrame = Symbol('on-close-frame');
 
 /** A ws receiver whose synchronous events were switched off by `deferReceiverEvents`. */
 export type DeferredReceiver = { readonly __deferred: unique symbol };
@@ -44,6 +56,25 @@ export function deferReceiverEvents(ws: WebSocket): DeferredReceiver | undefined
 /** Undoes `deferReceiverEvents`. */
 export function restoreReceiverEvents(receiver: DeferredReceiver): void {
   (receiver as unknown as ReceiverInternals)._allowSynchronousEvents = true;
+}
+
+/**
+ * Calls `listener` when the client's close frame arrives (after ws recorded it and answered it).
+ * One shared function serves every connection, so an idle one costs no closure. Returns false
+ * when ws has no such event (the close then times out only through the sidecar's own close).
+ */
+export function onCloseFrame(ws: WebSocket, listener: CloseFrameListener): boolean {
+  const receiver = (ws as unknown as { _receiver?: ReceiverInternals })._receiver;
+  if (receiver === undefined || typeof receiver.on !== 'function') return false;
+  receiver[kOwner] = ws;
+  receiver[kOnCloseFrame] = listener;
+  receiver.on('conclude', closeFrameTrampoline);
+  return true;
+}
+
+function closeFrameTrampoline(this: ReceiverInternals, code: number, reason: Buffer): void {
+  const ws = this[kOwner];
+  if (ws !== undefined) this[kOnCloseFrame]?.(ws, code, reason);
 }
 
 /** The close code ws tagged one of its receiver's errors with, if it did. */

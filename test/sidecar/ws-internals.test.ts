@@ -8,9 +8,9 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { frameUnmasked } from '../../sidecar/outbound.js';
-import { deferReceiverEvents, restoreReceiverEvents, socketOf, statusCodeOf } from '../../sidecar/ws-internals.js';
+import { deferReceiverEvents, onCloseFrame, restoreReceiverEvents, socketOf, statusCodeOf } from '../../sidecar/ws-internals.js';
 import { until } from '../support/harness.js';
-import { frame, RawClient } from '../support/raw-client.js';
+import { closePayload, frame, RawClient } from '../support/raw-client.js';
 
 const WS_VERSION = (createRequire(import.meta.url)('ws/package.json') as { version: string }).version;
 const servers: WebSocketServer[] = [];
@@ -76,5 +76,14 @@ describe(`ws ${WS_VERSION} internals`, () => {
     await until(() => errors.length === 1, 'the receiver error');
     expect(statusCodeOf(errors[0]!), `ws ${WS_VERSION} no longer tags receiver errors with a status-code symbol: close-codes.ts falls back to guessing`).toBe(1007);
     expect(statusCodeOf(new Error('not from ws'))).toBeUndefined();
+  });
+
+  it('the receiver\'s conclude event reports a client\'s close frame while TCP stays open', async () => {
+    const { ws, raw } = await connection();
+    const seen: Array<[WebSocket, number, string, number]> = [];
+    expect(onCloseFrame(ws, (socket, code, reason) => seen.push([socket, code, reason.toString(), socket.readyState])), `ws ${WS_VERSION} has no _receiver: close_timeout_ms no longer covers closes the client starts`).toBe(true);
+    raw.send(frame(8, closePayload(1000, 'bye')));
+    await until(() => seen.length === 1, 'the close frame');
+    expect(seen[0], `ws ${WS_VERSION} no longer emits conclude on its receiver`).toEqual([ws, 1000, 'bye', ws.CLOSING]);
   });
 });
