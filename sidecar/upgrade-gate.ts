@@ -215,6 +215,11 @@ function createWebSocketServer(options: ServerOptions): WebSocketServer {
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
+    // ws (8.19+) terminates, with a bare 1006 and no word, a client with more than 60 pongs not yet
+    // handed to the kernel: any client sending 61 pings in one read, reading or not. Pongs count
+    // against max_outbound_buffer instead (client-table.ts checks after each ping), as PROTOCOL.md
+    // says; the option is missing from @types/ws.
+    ...{ maxPendingAutoPongs: 0 },
     maxPayload: options.maxMessageSize,
     perMessageDeflate: options.permessageDeflate ? { threshold: 256 } : false,
     handleProtocols: (offered: Set<string>, req: IncomingMessage) => {
