@@ -1,15 +1,16 @@
 /**
  * The gate every WebSocket upgrade passes: the handshake deadline, then path, origin and
- * `max_clients`, then (in auth mode) a `connection_request` the host accepts or rejects before
- * `auth_timeout_ms`. Upgrades that pass are completed by ws and handed on as connections.
+ * `max_clients`, then (in auth mode) a `connection_request` the host accepts or rejects
+ * (connection-requests.ts). Upgrades that pass are completed by ws and handed on as connections.
  */
-import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode, Event } from '../protocol/constants.js';
 import type { AnyEvent } from '../protocol/messages.js';
-import { describeClient, parseRequestUrl } from './client.js';
+import { parseRequestUrl } from './client.js';
+import { ConnectionRequests } from './connection-requests.js';
+import { refuseUpgrade } from './http-refusal.js';
 import type { Logger } from './log.js';
 import type { ServerOptions } from './options.js';
 
@@ -23,13 +24,6 @@ export interface GateHooks {
   connected(ws: WebSocket, req: IncomingMessage): void;
 }
 
-interface PendingRequest {
-  req: IncomingMessage;
-  socket: Duplex;
-  head: Buffer;
-  timer: NodeJS.Timeout;
-}
-
 /** Where `accept` leaves the host's choice of subprotocol for `handleProtocols`. */
 const kChosenSubprotocol = Symbol('chosen-subprotocol');
 
@@ -39,9 +33,8 @@ export class UpgradeGate {
   private readonly hooks: GateHooks;
   private options: ServerOptions | undefined;
   private wss: WebSocketServer | undefined;
-  /** Connection requests waiting for the host's answer (auth mode), by request id. */
-  private readonly pending = new Map<number, PendingRequest>();
-  private nextRequestId = 1;
+  /** Connection requests waiting for the host's answer (auth mode). */
+  private readonly requests: ConnectionRequests;
   /** Connections that have not finished their upgrade, with their deadline timers. */
   private readonly handshaking = new Map<Duplex, { timer: NodeJS.Timeout; onClose: () => void }>();
 
@@ -53,11 +46,18 @@ export class UpgradeGate {
     this.emit = emit;
     this.log = log;
     this.hooks = hooks;
+    this.requests = new ConnectionRequests(emit, {
+      complete: (req, socket, head, subprotocol) => {
+        if (subprotocol !== '') (req as unknown as Record<symbol, string>)[kChosenSubprotocol] = subprotocol;
+        this.completeUpgrade(req, socket, head);
+      },
+      refuse: (socket, status, statusText, why) => this.refuse(socket, status, statusText, why),
+    });
   }
 
   /** Connection requests waiting for the host. */
   get pendingCount(): number {
-    return this.pending.size;
+    return this.requests.size;
   }
 
   /** Opens the gate with a starting server's options. */
@@ -68,11 +68,7 @@ export class UpgradeGate {
 
   /** Refuses every waiting request with 503 and drops every connection still in its handshake. */
   dropWaiting(): void {
-    for (const request of this.pending.values()) {
-      clearTimeout(request.timer);
-      refuseUpgrade(request.socket, 503, 'Server stopping');
-    }
-    this.pending.clear();
+    this.requests.refuseAll();
     for (const [socket, { timer }] of this.handshaking) {
       clearTimeout(timer);
       socket.destroy();
@@ -123,7 +119,7 @@ export class UpgradeGate {
       this.refuse(socket, 403, 'Forbidden', `upgrade from origin "${origin ?? '(none)'}" refused: it is not in allowed_origins`);
       return;
     }
-    if (options.maxClients > 0 && this.hooks.clientCount() + this.pending.size >= options.maxClients) {
+    if (options.maxClients > 0 && this.hooks.clientCount() + this.requests.size >= options.maxClients) {
       this.refuse(socket, 503, 'Service Unavailable', `upgrade refused: max_clients (${options.maxClients}) reached`);
       return;
     }
@@ -132,41 +128,18 @@ export class UpgradeGate {
       this.completeUpgrade(req, socket, head);
       return;
     }
-    const id = this.nextRequestId++;
-    const timer = setTimeout(() => {
-      if (this.pending.delete(id)) {
-        this.refuse(socket, 503, 'Service Unavailable', `connection request ${id} was not answered within ${options.authTimeoutMs} ms and was refused`);
-        this.emit([Event.REQUEST_EXPIRED, id]);
-      }
-    }, options.authTimeoutMs);
-    this.pending.set(id, { req, socket, head, timer });
     this.stopHandshakeTimer(socket);
-    socket.once('close', () => {
-      const request = this.pending.get(id);
-      if (request !== undefined) {
-        clearTimeout(request.timer);
-        this.pending.delete(id);
-        this.emit([Event.REQUEST_EXPIRED, id]);
-      }
-    });
-    const { subprotocol: _none, ...info } = describeClient(req, url, '');
-    this.emit([Event.CONNECTION_REQUEST, id, info]);
+    this.requests.ask(req, socket, head, url, options.authTimeoutMs, options.maxPendingRequests);
   }
 
   /** Completes a pending upgrade the host approved (auth mode). */
   accept(requestId: number, subprotocol: string): void {
-    const request = this.takePending(requestId);
-    if (request === undefined) return;
-    if (subprotocol !== '') (request.req as unknown as Record<symbol, string>)[kChosenSubprotocol] = subprotocol;
-    this.completeUpgrade(request.req, request.socket, request.head);
+    this.requests.accept(requestId, subprotocol);
   }
 
   /** Refuses a pending upgrade with the host's HTTP status (auth mode). */
   reject(requestId: number, httpStatus: number, reason: string): void {
-    const request = this.takePending(requestId);
-    if (request === undefined) return;
-    const status = httpStatus >= 400 && httpStatus <= 599 ? httpStatus : 403;
-    refuseUpgrade(request.socket, status, reason || http.STATUS_CODES[status] || 'Rejected');
+    this.requests.reject(requestId, httpStatus, reason);
   }
 
   private completeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -192,22 +165,6 @@ export class UpgradeGate {
   private refuse(socket: Duplex, status: number, statusText: string, why: string): void {
     this.emit([Event.ERROR, ErrorCode.REJECTED_CONNECTION, why, 0]);
     refuseUpgrade(socket, status, statusText);
-  }
-
-  private takePending(requestId: number): PendingRequest | undefined {
-    const request = this.pending.get(requestId);
-    if (request === undefined) {
-      this.emit([
-        Event.ERROR,
-        ErrorCode.UNKNOWN_REQUEST,
-        `connection request ${requestId} is not pending: it was already answered, timed out, or the client went away`,
-        0,
-      ]);
-      return undefined;
-    }
-    clearTimeout(request.timer);
-    this.pending.delete(requestId);
-    return request;
   }
 }
 
@@ -245,17 +202,4 @@ function looksLikeWebSocketUpgrade(req: IncomingMessage): boolean {
     /^[+/0-9A-Za-z]{22}==$/.test(key) &&
     (version === '13' || version === '8')
   );
-}
-
-/** Answers an upgrade request with an HTTP error and closes the connection. */
-function refuseUpgrade(socket: Duplex, status: number, statusText: string): void {
-  if (socket.writable) {
-    const body = `${statusText}\n`;
-    socket.write(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? statusText}\r\n` +
-        'Connection: close\r\nContent-Type: text/plain\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy();
 }

@@ -3,7 +3,7 @@
  * and why, the auth round trip (accept, reject, expiry) and the handshake deadline.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnyEvent } from '../../protocol/messages.js';
@@ -106,7 +106,7 @@ describe('UpgradeGate', () => {
     expect(g.gate.pendingCount).toBe(0);
   });
 
-  it('auth: rejects with the host\'s status (403 when it is not an HTTP error status)', async () => {
+  it('auth: rejects with the host\'s status; a status outside 400-599 or a reason with control characters is invalid_argument and the request stays pending', async () => {
     const g = await gated({ auth: true });
     const first = attempt(g.port);
     await until(() => g.events.length === 1, 'the first request');
@@ -114,8 +114,49 @@ describe('UpgradeGate', () => {
     expect((await first).status).toBe(401);
     const second = attempt(g.port);
     await until(() => g.events.length === 2, 'the second request');
-    g.gate.reject(g.events[1]![1] as number, 200, '');
-    expect((await second).status).toBe(403);
+    const id = g.events[1]![1] as number;
+    g.gate.reject(id, 200, '');
+    g.gate.reject(id, 499, 'nope\r\nX-Injected: yes');
+    g.gate.reject(id, 499, 'x'.repeat(124));
+    expect(errorsOf(g.events)).toEqual(['invalid_argument', 'invalid_argument', 'invalid_argument']);
+    expect(g.gate.pendingCount).toBe(1);
+    g.gate.reject(id, 499, 'nope');
+    expect((await second).status).toBe(499);
+  });
+
+  it('auth: accept with a subprotocol the client did not offer is invalid_argument and the request stays pending', async () => {
+    const g = await gated({ auth: true, subprotocols: ['a', 'b'] });
+    const opened = attempt(g.port, '/', { protocols: ['a'] });
+    await until(() => g.events.length === 1, 'the request');
+    const id = g.events[0]![1] as number;
+    g.gate.accept(id, 'b');
+    expect(errorsOf(g.events)).toEqual(['invalid_argument']);
+    expect(g.gate.pendingCount).toBe(1);
+    g.gate.accept(id, 'a');
+    expect((await opened).ws?.protocol).toBe('a');
+  });
+
+  it('auth: past max_pending_requests an upgrade gets 503 with rejected_connection', async () => {
+    const g = await gated({ auth: true, max_pending_requests: 1 });
+    void attempt(g.port);
+    await until(() => g.events.length === 1, 'the request');
+    expect((await attempt(g.port)).status).toBe(503);
+    expect(errorsOf(g.events)).toEqual(['rejected_connection']);
+    expect(g.gate.pendingCount).toBe(1);
+  });
+
+  it('auth: a client that half-closes while pending expires at once, and a later accept is unknown_request', async () => {
+    const g = await gated({ auth: true });
+    const raw = net.connect(g.port, '127.0.0.1');
+    cleanups.push(() => raw.destroy());
+    raw.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    await until(() => g.events.length === 1, 'the request');
+    const id = g.events[0]![1] as number;
+    raw.end();
+    await until(() => g.events.length === 2, 'the expiry');
+    expect(g.events[1]).toEqual([76, id]);
+    g.gate.accept(id, '');
+    expect(errorsOf(g.events)).toEqual(['unknown_request']);
   });
 
   it('auth: a request nobody answers expires with 503', async () => {
