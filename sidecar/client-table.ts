@@ -15,7 +15,7 @@ import { DEFAULT_OPTIONS } from './options.js';
 import { watchForCloseFrame } from './late-close-frame.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RoomRegistry } from './room-registry.js';
-import { onCloseFrame, socketOf } from './ws-internals.js';
+import { onCloseFrame, onSocketEnd, socketOf } from './ws-internals.js';
 
 /**
  * Receives each client message (`text` or `binary` op) as raw bytes (ws already checked text is
@@ -82,6 +82,7 @@ export class ClientTable {
     ws.on('error', listeners.error);
     ws.on('close', listeners.close);
     onCloseFrame(ws, listeners.closeFrame);
+    onSocketEnd(ws, listeners.ended);
     this.emit([Event.CLIENT_CONNECTED, id, describeClient(req, parseRequestUrl(req.url), ws.protocol)]);
   }
 
@@ -111,6 +112,10 @@ export class ClientTable {
         client.closeReason = reason.toString('utf8');
       }
       endWithin(client, table.closeTimeoutMs);
+    },
+    /** The client half-closed TCP: ws ends our side once its backlog is written, which a client that does not read never lets happen. */
+    ended(ws: WebSocket): void {
+      endWithin((ws as ClientSocket)[kClient], table.closeTimeoutMs);
     },
     error(this: WebSocket, error: Error & { code?: string }): void {
       const client = (this as ClientSocket)[kClient];

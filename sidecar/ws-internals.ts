@@ -16,6 +16,9 @@
  * - `WebSocket#_receiver`'s `conclude` event: a close frame arrived from the client, which ws
  *   answers without telling anyone until the TCP connection ends (client-table.ts starts
  *   `close_timeout_ms` on it).
+ * - the `end` event of `WebSocket#_socket`: the client half-closed TCP, which ws answers by ending
+ *   its own side once everything queued is written, so a client that does not read is never let
+ *   go (ws sets no timer for it); client-table.ts starts `close_timeout_ms` on it too.
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
@@ -27,11 +30,17 @@ interface ReceiverInternals {
   [kOnCloseFrame]?: CloseFrameListener;
 }
 
+interface SocketInternals {
+  [kOwner]?: WebSocket;
+  [kOnEnd]?: (ws: WebSocket) => void;
+}
+
 /** Receives a client's close frame: `code` is 1005 when the frame carried none. */
 export type CloseFrameListener = (ws: WebSocket, code: number, reason: Buffer) => void;
 
 const kOwner = Symbol('owner');
 const kOnCloseFrame = Symbol('on-close-frame');
+const kOnEnd = Symbol('on-end');
 
 /** A ws receiver whose synchronous events were switched off by `deferReceiverEvents`. */
 export type DeferredReceiver = { readonly __deferred: unique symbol };
@@ -75,6 +84,24 @@ export function onCloseFrame(ws: WebSocket, listener: CloseFrameListener): boole
 function closeFrameTrampoline(this: ReceiverInternals, code: number, reason: Buffer): void {
   const ws = this[kOwner];
   if (ws !== undefined) this[kOnCloseFrame]?.(ws, code, reason);
+}
+
+/**
+ * Calls `listener` when the client half-closes TCP (its FIN was read). Shared like `onCloseFrame`.
+ * Returns false when ws has no socket.
+ */
+export function onSocketEnd(ws: WebSocket, listener: (ws: WebSocket) => void): boolean {
+  const socket = socketOf(ws) as (Socket & SocketInternals) | undefined;
+  if (socket === undefined) return false;
+  socket[kOwner] = ws;
+  socket[kOnEnd] = listener;
+  socket.once('end', socketEndTrampoline);
+  return true;
+}
+
+function socketEndTrampoline(this: SocketInternals): void {
+  const ws = this[kOwner];
+  if (ws !== undefined) this[kOnEnd]?.(ws);
 }
 
 /** The close code ws tagged one of its receiver's errors with, if it did. */

@@ -96,4 +96,17 @@ describe('issue #12: closing handshakes', () => {
     const gone = await host.next((e) => e[0] === Event.CLIENT_DISCONNECTED && e[1] === id, 3000);
     expect(gone.slice(2, 5)).toEqual([1002, expect.any(String), true]);
   });
+
+  it('next: a client that half-closes (FIN) without reading, 24 MiB queued for it (under max_outbound_buffer 32 MiB), is reported within 1500 ms', async () => {
+    const { host, client, id } = await connected({ max_outbound_buffer: 32 * 1024 * 1024 });
+    client.socket.pause();
+    // Beyond what the loopback buffers take, below max_outbound_buffer: most of it stays queued in the sidecar.
+    for (let i = 0; i < 24; i++) host.send(Command.SEND_BINARY, id, Buffer.alloc(1024 * 1024, i));
+    await sleep(300);
+    const finAt = Date.now();
+    client.socket.end();
+    const gone = await host.find((e) => e[0] === Event.CLIENT_DISCONNECTED && e[1] === id, 1500);
+    expect(gone, `no client_disconnected ${Date.now() - finAt} ms after the FIN; ${host.describe(3)}`).toBeDefined();
+    expect((await host.stats()).clients).toBe(0);
+  });
 });

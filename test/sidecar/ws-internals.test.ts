@@ -8,7 +8,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { frameUnmasked } from '../../sidecar/outbound.js';
-import { deferReceiverEvents, onCloseFrame, restoreReceiverEvents, socketOf, statusCodeOf } from '../../sidecar/ws-internals.js';
+import { deferReceiverEvents, onCloseFrame, onSocketEnd, restoreReceiverEvents, socketOf, statusCodeOf } from '../../sidecar/ws-internals.js';
 import { until } from '../support/harness.js';
 import { closePayload, frame, RawClient } from '../support/raw-client.js';
 
@@ -85,5 +85,14 @@ describe(`ws ${WS_VERSION} internals`, () => {
     raw.send(frame(8, closePayload(1000, 'bye')));
     await until(() => seen.length === 1, 'the close frame');
     expect(seen[0], `ws ${WS_VERSION} no longer emits conclude on its receiver`).toEqual([ws, 1000, 'bye', ws.CLOSING]);
+  });
+
+  it('the socket\'s end event reports a client\'s half-close', async () => {
+    const { ws, raw } = await connection();
+    const ended: WebSocket[] = [];
+    expect(onSocketEnd(ws, (socket) => ended.push(socket)), `ws ${WS_VERSION} has no WebSocket#_socket`).toBe(true);
+    raw.socket.end();
+    await until(() => ended.length === 1, 'the half-close');
+    expect(ended).toEqual([ws]);
   });
 });
