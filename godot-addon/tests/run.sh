@@ -81,9 +81,9 @@ timeout --kill-after=10 "$limit" "$GODOT" --headless --path "$project" --script 
     if (unexpected["(start-up)"]) printf "startup_error=%s\n", first_error["(start-up)"] > verdict
     for (i = 1; i <= count; i++) {
       s = order[i]
-      why = !done[s] ? "no result line: the engine crashed, hung or quit inside it" \
-        : failed[s] > 0 ? failed[s] " checks failed" \
-        : unexpected[s] ? unexpected[s] " unexpected error line(s), first: " first_error[s] : ""
+      why = unexpected[s] ? unexpected[s] " unexpected error line(s), first: " first_error[s] : ""
+      if (failed[s] > 0) why = why (why == "" ? "" : "; ") failed[s] " checks failed"
+      if (!done[s]) why = why (why == "" ? "" : "; ") "no result line: it did not load, or the engine crashed or hung in it"
       line = sprintf("%-8s %s  %d checks, %d failed, %d ms", s, why == "" ? "PASS" : "FAIL", checks[s], failed[s], ms[s])
       if (expected[s]) line = line sprintf(", %d expected error(s)", expected[s])
       if (s == "codec" && unicode) line = line sprintf(", %d fuzz UTF-8 warnings hidden", unicode)
@@ -115,6 +115,8 @@ elif [ "$all_passed" != 1 ]; then
   problem="the engine exited 0 but never printed ALL GODOT TESTS PASSED"
 elif [ -n "$startup_error" ]; then
   problem="an error before any suite started: ${startup_error}"
+elif [ "${suites_failed:-0}" -gt 0 ]; then
+  problem="${suites_failed} suite(s) failed: see their lines above"
 fi
 if [ -n "$problem" ] || [ "$suites_failed" -gt 0 ] || [ "$suites_passed" -eq 0 ]; then
   # A failure outside any suite's own line (crash, hang, start-up error) still counts as one.
