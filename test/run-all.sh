@@ -108,7 +108,10 @@ for (const path of reports) {
 }
 console.log(`${passed} ${failed + missing} ${skipped}`);
 for (const [file, group] of groups) {
-  const reasons = group.reasons.size > 0 ? [...group.reasons].join('; ') : knownReasons[file] ?? 'the test gives no reason: see its skipIf condition';
+  // One line per group: the first reason stands for the others (usually one per platform).
+  const [first, ...others] = group.reasons;
+  const reasons = first === undefined ? knownReasons[file] ?? 'the test gives no reason: see its skipIf condition'
+    : others.length === 0 ? first : `${first} (and ${others.length} more like it)`;
   const tests = `${group.count} test${group.count === 1 ? '' : 's'}`;
   console.log(`skip:${file} > ${[...group.describes].join(', ')} (${tests}): ${reasons}`);
 }
