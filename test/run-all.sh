@@ -133,7 +133,7 @@ if [ ! -x .venv/bin/gdlint ]; then
     && .venv/bin/python -m pip install --quiet --disable-pip-version-check "gdtoolkit==4.*" \
     || { echo "could not set up .venv: if python3 -m venv failed, install python3-venv (apt-get install python3-venv), delete .venv and run again"; exit 1; }
 fi
-PATH="$PWD/.venv/bin:$PATH" bash godot-addon/tests/lint.sh
+bash godot-addon/tests/lint.sh
 count $?
 took "GDScript parse and lint"
 
