@@ -42,7 +42,7 @@ took "build"
 step "which sidecar the end-to-end tests run"
 # The harness launches whatever resolveSidecarCommand picks; ask it the same question once.
 npx --no-install tsx --input-type=module -e "$(cat <<'EOF'
-import { resolveSidecarCommand } from './host/sidecar-command.js';
+import { resolveSidecarCommand } from './host/sidecar-locator.js';
 const { kind, file, args } = resolveSidecarCommand();
 const what = kind === 'binary' ? 'the platform binary' : 'the JavaScript bundle with node (no binary built for this platform, or it is older than the bundle)';
 console.log(`end-to-end sidecar: ${what}: ${[file, ...args].join(' ')}`);
