@@ -1,3 +1,4 @@
+extends "res://addons/websocket_server/msgpack_writer.gd"
 ## A MessagePack codec for the sidecar protocol, written in GDScript: decoding
 ## here, encoding inherited from [code]msgpack_writer.gd[/code].
 ##
@@ -8,7 +9,6 @@
 ## ([method decode]). One reader ([method tag_width] and [method read_be]) serves
 ## every 8/16/32-bit tag family, here and in the node's fast path for messages.
 ## 16- and 32-bit integers are composed from bytes (cheapest in GDScript).
-extends "res://addons/websocket_server/msgpack_writer.gd"
 
 ## Deepest nesting of arrays and maps [method decode] accepts.
 const MAX_DEPTH: int = 32

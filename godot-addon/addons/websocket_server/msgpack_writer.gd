@@ -1,3 +1,4 @@
+extends RefCounted
 ## The encoding half of the MessagePack codec ([code]msgpack.gd[/code] adds
 ## decoding): appends values to a caller's growing buffer.
 ##
@@ -6,7 +7,6 @@
 ## tag family (uint, int, str, bin, array, map) goes through one writer.
 ## MessagePack is big-endian; 64-bit integers and floats are byte-swapped through
 ## an 8-byte scratch buffer.
-extends RefCounted
 
 ## First tag of the uint family (uint8, uint16, uint32: 0xcc, 0xcd, 0xce).
 const UINT8: int = 0xcc

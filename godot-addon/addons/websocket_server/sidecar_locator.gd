@@ -1,3 +1,4 @@
+extends RefCounted
 ## Finds the sidecar executable for this platform, extracting it on first use.
 ##
 ## Search order (the first that exists wins; see the README):
@@ -15,7 +16,6 @@
 ## [br][br]
 ## The static functions without side effects are tested on their own in
 ## [code]tests/test_locator.gd[/code].
-extends RefCounted
 
 const Protocol := preload("res://addons/websocket_server/protocol.gd")
 

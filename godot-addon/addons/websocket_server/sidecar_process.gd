@@ -1,3 +1,4 @@
+extends RefCounted
 ## The sidecar child process and its pipes.
 ##
 ## Spawns the program with [method OS.execute_with_pipe], reads only the bytes
@@ -6,7 +7,6 @@
 ## forwards stderr lines to Godot's Output: [code]error:[/code] lines through
 ## [method @GlobalScope.push_error], [code]warn:[/code] lines through
 ## [method @GlobalScope.push_warning], others through [method @GlobalScope.print].
-extends RefCounted
 
 ## Lines of stderr kept for error reports.
 const KEPT_STDERR_LINES: int = 12
@@ -65,11 +65,6 @@ func exit_code() -> int:
 	if _exit_code < 0 and pid >= 0 and not OS.is_process_running(pid):
 		_exit_code = OS.get_process_exit_code(pid)
 	return _exit_code
-
-
-## [code]true[/code] while the pipe to the child's stdin is open.
-func has_stdin() -> bool:
-	return _stdio != null
 
 
 ## Appends every byte the child's stdout holds right now to [param into],
@@ -153,18 +148,6 @@ func close(grace_ms: int) -> int:
 	flush_stderr()
 	_release_stderr()
 	return _exit_code
-
-
-## Kills the child at once.
-func kill() -> void:
-	if _stdio != null:
-		_stdio.close()
-		_stdio = null
-	if is_running():
-		OS.kill(pid)
-	if _stderr != null:
-		flush_stderr()
-	_release_stderr()
 
 
 func _release_stderr() -> void:
