@@ -75,7 +75,8 @@ func _test_fixtures_and_frames() -> void:
 			"error fixture -> error_reported")
 	t.check_eq(log[5][0], "stats", "stats fixture -> stats_received")
 	t.check_eq(log[6], ["disconnected", 1, 4001], "client_disconnected fixture -> client_disconnected(1, 4001)")
-	t.check_eq(log[7], ["closed", 1, 4001, "bye", true], "client_disconnected fixture -> client_closed(1, 4001, bye, true)")
+	t.check_eq(log[7], ["closed", 1, 4001, "bye", true],
+			"client_disconnected fixture -> client_closed(1, 4001, bye, true)")
 	t.check_eq(log.size(), 8, "pong and the informational unknown_client error emit nothing else")
 	t.check_eq(session.events.buffer.size(), 0, "the read buffer is empty after whole frames")
 	t.check_eq(session.pending_requests.keys(), [1], "connection_request keeps the request pending")

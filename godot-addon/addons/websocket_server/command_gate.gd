@@ -60,13 +60,13 @@ func broadcast_binary(data: PackedByteArray, exclude_client_id: int) -> Error:
 
 func disconnect_client(client_id: int, code: int, reason: String) -> Error:
 	if code != 1000 and (code < 3000 or code > 4999):
-		push_error("WebSocketServer.disconnect_client: close code %d is not allowed: use 1000 or 3000-4999 "
-				% code + "(RFC 6455 section 7.4)")
+		push_error(("WebSocketServer.disconnect_client: close code %d is not allowed: "
+				+ "use 1000 or 3000-4999 (RFC 6455 section 7.4)") % code)
 		return ERR_INVALID_PARAMETER
 	var reason_bytes := reason.to_utf8_buffer().size()
 	if reason_bytes > MAX_CLOSE_REASON_BYTES:
-		push_error("WebSocketServer.disconnect_client: the reason is %d bytes of UTF-8; shorten it to 123 bytes "
-				% reason_bytes + "or less")
+		push_error(("WebSocketServer.disconnect_client: the reason is %d bytes of UTF-8; "
+				+ "shorten it to 123 bytes or less") % reason_bytes)
 		return ERR_INVALID_PARAMETER
 	var err := check_client(client_id)
 	if err == OK:

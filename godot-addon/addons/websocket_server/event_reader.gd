@@ -7,14 +7,15 @@ extends RefCounted
 ## events, nearly all the traffic, take a fast path: read straight from the
 ## buffer with the codec's tag-family reader and emitted through the node's
 ## [code]message_received[/code] and [code]data_received[/code] signals without
-## building an Array. Every other event is decoded, shape-checked and passed to
-## a handler (the session) as one call with typed arguments: [code]on_hello[/code],
-## [code]on_listening[/code], [code]on_start_failed[/code], [code]on_stopped[/code],
+## building an Array. Every other event is decoded and shape-checked: a wrong
+## shape, [code]error[/code] and [code]stats[/code] become the node's signals
+## here; the rest is passed to a handler (the session), one call with typed
+## arguments each: [code]on_hello[/code], [code]on_listening[/code],
+## [code]on_start_failed[/code], [code]on_stopped[/code],
 ## [code]on_client_connected[/code], [code]on_client_disconnected[/code],
-## [code]on_connection_request[/code], [code]on_request_expired[/code],
-## [code]on_error[/code], [code]on_stats[/code], plus [code]fatal[/code] for a
-## broken stream, [code]malformed[/code] for a wrong shape, [code]flush[/code]
-## and [code]is_starting[/code].
+## [code]on_connection_request[/code], [code]on_request_expired[/code], plus
+## [code]fatal[/code] for a broken stream, [code]flush[/code] and
+## [code]is_starting[/code].
 ## [br][br]
 ## Handlers run user code, which may stop, restart or free the server: the
 ## session calls [method interrupt] or [method reset] then, and the loop in
@@ -24,6 +25,9 @@ const Protocol := preload("res://addons/websocket_server/protocol.gd")
 const MsgPack := preload("res://addons/websocket_server/msgpack.gd")
 const CommandWriter := preload("res://addons/websocket_server/command_writer.gd")
 
+## Error codes reported only through [code]error_reported[/code]: expected races
+## (a client that left before a queued command reached it) or refused upgrades.
+const INFORMATIONAL_ERRORS: PackedStringArray = ["rejected_connection", "unknown_client", "unknown_request"]
 ## While handlers answer a batch of messages, replies leave once this many bytes
 ## wait, so the sidecar works on them while the rest of the batch is handled
 ## (and they come back in time for the next frame) instead of after it.
@@ -38,14 +42,20 @@ var _codec: MsgPack = MsgPack.new()
 var _commands: CommandWriter
 var _message_received: Signal
 var _data_received: Signal
+var _error_reported: Signal
+var _server_error: Signal
+var _stats_received: Signal
 
 
 ## [param commands] is checked for an early flush between frames;
-## [param message_received] and [param data_received] are the node's signals.
-func _init(commands: CommandWriter, message_received: Signal, data_received: Signal) -> void:
+## [param server] is the node whose signals are emitted.
+func _init(commands: CommandWriter, server: Node) -> void:
 	_commands = commands
-	_message_received = message_received
-	_data_received = data_received
+	_message_received = Signal(server, &"message_received")
+	_data_received = Signal(server, &"data_received")
+	_error_reported = Signal(server, &"error_reported")
+	_server_error = Signal(server, &"server_error")
+	_stats_received = Signal(server, &"stats_received")
 
 
 ## Drops every unread byte and ends a [method read_frames] loop in progress.
@@ -75,8 +85,9 @@ func read_frames(handler: Object, only_until_started: bool) -> void:
 				return
 		var length := buffer.decode_u32(_pos)
 		if length == 0 or length > Protocol.MAX_FRAME_LENGTH:
-			handler.fatal(("the sidecar sent an impossible frame length %d (frames hold 1 to %d bytes): the stream is "
-					+ "out of step; call start() again, and report it if it repeats") % [length, Protocol.MAX_FRAME_LENGTH])
+			handler.fatal(("the sidecar sent an impossible frame length %d (frames hold 1 to %d bytes): "
+					+ "the stream is out of step; call start() again, and report it if it repeats")
+					% [length, Protocol.MAX_FRAME_LENGTH])
 			return
 		var body := _pos + 4
 		if size - body < length:
@@ -88,8 +99,8 @@ func read_frames(handler: Object, only_until_started: bool) -> void:
 			continue
 		var value: Variant = _codec.decode(buffer, body, _pos)
 		if not _codec.error.is_empty():
-			handler.fatal(("the sidecar sent a frame that is not valid MessagePack (%s): call start() again, and "
-					+ "report it if it repeats") % _codec.error)
+			handler.fatal(("the sidecar sent a frame that is not valid MessagePack (%s): "
+					+ "call start() again, and report it if it repeats") % _codec.error)
 			return
 		dispatch(handler, value)
 		if epoch != _epoch:
@@ -105,19 +116,19 @@ func read_frames(handler: Object, only_until_started: bool) -> void:
 
 
 ## Checks the shape of one decoded event and passes it to [param handler];
-## a wrong shape goes to [code]handler.malformed()[/code].
+## a wrong shape is reported through the node's [code]server_error[/code].
 func dispatch(handler: Object, value: Variant) -> void:
 	if typeof(value) != TYPE_ARRAY or (value as Array).is_empty() or typeof(value[0]) != TYPE_INT:
-		handler.malformed("a frame that is not an array starting with an opcode", value)
+		_malformed("a frame that is not an array starting with an opcode", value)
 		return
 	var event: Array = value
 	if _dispatch_event(handler, event):
 		return
 	var op: int = event[0]
 	if op >= 1 and op <= 63:
-		handler.malformed("a command (opcode %d) where events belong" % op, value)
+		_malformed("a command (opcode %d) where events belong" % op, value)
 	elif Protocol.EVENT_NAMES.has(op):
-		handler.malformed("a %s event of the wrong shape" % Protocol.EVENT_NAMES[op], value)
+		_malformed("a %s event of the wrong shape" % Protocol.EVENT_NAMES[op], value)
 	# Unknown event opcodes come from newer sidecars: ignore them.
 
 
@@ -152,7 +163,10 @@ func _dispatch_event(handler: Object, event: Array) -> bool:
 				return true
 		Protocol.EVT_ERROR:
 			if n >= 4 and _types(event, [TYPE_STRING, TYPE_STRING, TYPE_INT]):
-				handler.on_error(event[1], event[2], event[3])
+				_error_reported.emit(event[1], event[2], event[3])
+				if not INFORMATIONAL_ERRORS.has(event[1]):
+					var who := " (client %d)" % event[3] if event[3] > 0 else ""
+					_server_error.emit("%s%s: %s" % [event[1], who, event[2]])
 				return true
 		Protocol.EVT_HELLO:
 			if n >= 4 and _types(event, [TYPE_INT, TYPE_STRING, TYPE_ARRAY]):
@@ -173,10 +187,19 @@ func _dispatch_event(handler: Object, event: Array) -> bool:
 			return true
 		Protocol.EVT_STATS:
 			if n >= 3 and _types(event, [TYPE_INT, TYPE_DICTIONARY]):
-				handler.on_stats(event[1], event[2])
+				_stats_received.emit(event[1], event[2])
 				return true
 	return false
 # gdlint:enable=max-returns
+
+
+func _malformed(what: String, value: Variant) -> void:
+	var text := var_to_str(value)
+	if text.length() > 200:
+		text = text.substr(0, 200) + "..."
+	_server_error.emit(("the sidecar sent %s: %s. "
+			+ "The addon and the sidecar do not match: reinstall the addon so both come from the same release")
+			% [what, text])
 
 
 # True when the arguments after the opcode have [param types], in order.

@@ -218,8 +218,8 @@ func _read_map(n: int, depth: int) -> Variant:
 		if not error.is_empty():
 			return null
 		if typeof(key) != TYPE_STRING:
-			return _fail(("map key at offset %d is %s, but the protocol's maps have string "
-					+ "keys") % [key_at, type_string(typeof(key))])
+			return _fail("map key at offset %d is %s, but the protocol's maps have string keys"
+					% [key_at, type_string(typeof(key))])
 		var value: Variant = _read(depth + 1)
 		if not error.is_empty():
 			return null

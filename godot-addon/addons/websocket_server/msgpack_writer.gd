@@ -73,8 +73,8 @@ func write_value(out: PackedByteArray, value: Variant) -> bool:
 				if not write_value(out, item):
 					return false
 		_:
-			error = ("cannot encode a value of type %s as MessagePack: use null, bool, int, float, String, PackedByteArray, "
-					+ "Array or Dictionary") % type_string(typeof(value))
+			error = ("cannot encode a value of type %s as MessagePack: "
+					+ "use null, bool, int, float, String, PackedByteArray, Array or Dictionary") % type_string(typeof(value))
 			return false
 	return true
 

@@ -159,12 +159,12 @@ static func extract(zst_path: String, manifest: Dictionary, target: String, os_n
 		return "cannot read %s (%s)" % [zst_path, error_string(FileAccess.get_open_error())]
 	var raw := packed.decompress(int(manifest["size"]), FileAccess.COMPRESSION_ZSTD)
 	if raw.size() != int(manifest["size"]):
-		return ("%s did not decompress to %d bytes (got %d): the file is damaged, rebuild or reinstall the "
-				+ "addon") % [zst_path, manifest["size"], raw.size()]
+		return ("%s did not decompress to %d bytes (got %d): the file is damaged, rebuild or reinstall the addon"
+				% [zst_path, manifest["size"], raw.size()])
 	var digest := sha256_hex(raw)
 	if digest != manifest["sha256"]:
-		return ("%s decompressed to data with SHA-256 %s, but its manifest says %s: the file is damaged, rebuild or "
-				+ "reinstall the addon") % [zst_path, digest, manifest["sha256"]]
+		return ("%s decompressed to data with SHA-256 %s, but its manifest says %s: "
+				+ "the file is damaged, rebuild or reinstall the addon") % [zst_path, digest, manifest["sha256"]]
 	var folder := target.get_base_dir()
 	var err := DirAccess.make_dir_recursive_absolute(folder)
 	if err != OK:
@@ -231,9 +231,8 @@ static func locate(override_path: String) -> Dictionary:
 			return {"error": "%s names %s, which does not exist: fix or clear it" % [entry[1], global]}
 		var cmd := command_for(global, node_path)
 		if str(cmd["program"]).is_empty():
-			return {"error": ("%s names the script %s, but node is not on PATH: install Node.js 20 or newer, or point it at "
-					+ "a sidecar "
-					+ "executable") % [entry[1], global]}
+			return {"error": ("%s names the script %s, but node is not on PATH: "
+					+ "install Node.js 20 or newer, or point it at a sidecar executable") % [entry[1], global]}
 		if cmd["program"] == global:
 			var chmod_error := ensure_executable(global, os_name)
 			if not chmod_error.is_empty():
@@ -271,15 +270,15 @@ static func locate(override_path: String) -> Dictionary:
 		tried.append(zst)
 		if FileAccess.file_exists(zst):
 			if not FileAccess.file_exists(manifest_path):
-				return {"error": ("%s exists but its manifest %s is missing: rebuild or reinstall the "
-						+ "addon") % [zst, manifest_path]}
+				return {"error": "%s exists but its manifest %s is missing: rebuild or reinstall the addon"
+						% [zst, manifest_path]}
 			var manifest := parse_manifest(FileAccess.get_file_as_string(manifest_path))
 			if manifest.has("error"):
 				return {"error": "%s %s: rebuild or reinstall the addon" % [manifest_path, manifest["error"]]}
 			if manifest["version"] != Protocol.ADDON_VERSION:
-				return {"error": ("%s describes sidecar %s, but this addon is %s: rebuild or reinstall the addon so both come "
-						+ "from the "
-						+ "same release") % [manifest_path, manifest["version"], Protocol.ADDON_VERSION]}
+				return {"error": ("%s describes sidecar %s, but this addon is %s: "
+						+ "rebuild or reinstall the addon so both come from the same release")
+						% [manifest_path, manifest["version"], Protocol.ADDON_VERSION]}
 			var target := extracted_path("user://", manifest["version"], manifest["sha256"], exe_name)
 			var target_global := ProjectSettings.globalize_path(target)
 			if _file_size(target) != int(manifest["size"]):
@@ -302,10 +301,11 @@ static func locate(override_path: String) -> Dictionary:
 
 	# 6. Nothing fits.
 	var where := dir if not dir.is_empty() else "<os>-<arch>"
-	return {"error": ("no sidecar found for %s (%s). Tried: %s. Copy the whole addons/websocket_server folder "
-			+ "from a release (it holds bin/%s/), or build it with `npm run build` and install Node.js 20+, or set "
-			+ "the sidecar_path property, the project setting %s or the environment variable %s to a sidecar "
-			+ "executable.") % [os_name, Engine.get_architecture_name(), "; ".join(tried), where,
+	return {"error": ("no sidecar found for %s (%s). Tried: %s. "
+			+ "Copy the whole addons/websocket_server folder from a release (it holds bin/%s/), "
+			+ "or build it with `npm run build` and install Node.js 20+, "
+			+ "or set the sidecar_path property, the project setting %s or the environment variable %s "
+			+ "to a sidecar executable.") % [os_name, Engine.get_architecture_name(), "; ".join(tried), where,
 			SETTING_SIDECAR_PATH, ENV_SIDECAR_PATH]}
 
 

@@ -122,9 +122,13 @@ func flush_stderr() -> void:
 		_stderr_partial = PackedByteArray()
 
 
-## The last stderr lines, oldest first, for error messages.
-func recent_stderr() -> PackedStringArray:
-	return _recent_stderr
+## " (its last output: ...)" with the last three stderr lines, to end an
+## error message; "" when the child wrote nothing.
+func output_hint() -> String:
+	flush_stderr()
+	if _recent_stderr.is_empty():
+		return ""
+	return " (its last output: %s)" % " | ".join(_recent_stderr.slice(maxi(0, _recent_stderr.size() - 3)))
 
 
 ## Closes the child's stdin (it sees EOF and exits within a second by

@@ -7,9 +7,9 @@ extends RefCounted
 ## handshake ([code]hello[/code], then [code]listening[/code] or
 ## [code]start_failed[/code]), then each [method pump] reads stdout into the
 ## [member events] reader, drains stderr and writes the [member commands]
-## buffer to stdin in one write. It keeps what the events tell (state, port,
-## clients, pending requests) and emits the node's signals; [method stop] and
-## the sidecar's death end the run.
+## buffer to stdin in one write. It handles the events that change what it
+## keeps (state, port, clients, pending requests) and emits the matching
+## signals of the node; [method stop] and the sidecar's death end the run.
 
 enum State { IDLE, STARTING, LISTENING, STOPPING }
 
@@ -19,9 +19,6 @@ const SidecarLocator := preload("res://addons/websocket_server/sidecar_locator.g
 const CommandWriter := preload("res://addons/websocket_server/command_writer.gd")
 const EventReader := preload("res://addons/websocket_server/event_reader.gd")
 
-## Error codes reported only through [code]error_reported[/code]: expected races
-## (a client that left before a queued command reached it) or refused upgrades.
-const INFORMATIONAL_ERRORS: PackedStringArray = ["rejected_connection", "unknown_client", "unknown_request"]
 ## Most bytes read from the sidecar per [method pump].
 const READ_BUDGET_BYTES: int = 16 * 1024 * 1024
 ## How long [method stop] waits for the sidecar to close its clients.
@@ -55,7 +52,7 @@ var _next_token: int = 1
 ## [param server] is the node whose signals this session emits.
 func _init(server: Node) -> void:
 	_server = server
-	events = EventReader.new(commands, Signal(server, &"message_received"), Signal(server, &"data_received"))
+	events = EventReader.new(commands, server)
 
 
 ## Spawns the sidecar at [param sidecar_path] (empty: look for it), sends
@@ -86,8 +83,9 @@ func start(options: Dictionary, sidecar_path: String, forward_logs: bool, timeou
 		if state != State.STARTING or generation != _generation:
 			break
 		if Time.get_ticks_msec() > deadline:
-			_start_error = ("the sidecar (%s) did not report listening within %d ms%s: check the lines above, or "
-					+ "raise startup_timeout_ms") % [child.program, timeout_ms, _stderr_hint()]
+			_start_error = ("the sidecar (%s) did not report listening within %d ms%s: "
+					+ "check the lines above, or raise startup_timeout_ms") % [child.program, timeout_ms,
+					child.output_hint()]
 			break
 		OS.delay_usec(1000)
 	if state == State.LISTENING:
@@ -172,9 +170,10 @@ func flush() -> void:
 func request_stats() -> int:
 	if child == null or state == State.IDLE:
 		return -1
+	var token := _next_token
 	_next_token += 1
-	commands.get_stats(_next_token - 1)
-	return _next_token - 1
+	commands.get_stats(token)
+	return token
 
 
 ## Ends the sidecar; with [param emit_signals], reports every client as
@@ -209,15 +208,6 @@ func fatal(message: String) -> void:
 	_server.emit_signal(&"server_stopped")
 
 
-## Reports an event the addon cannot read through [code]server_error[/code].
-func malformed(what: String, value: Variant) -> void:
-	var text := var_to_str(value)
-	if text.length() > 200:
-		text = text.substr(0, 200) + "..."
-	_server.emit_signal(&"server_error", ("the sidecar sent %s: %s. The addon and the sidecar do not match: "
-			+ "reinstall the addon so both come from the same release") % [what, text])
-
-
 ## [code]true[/code] while waiting for the handshake.
 func is_starting() -> bool:
 	return state == State.STARTING
@@ -226,12 +216,14 @@ func is_starting() -> bool:
 func on_hello(protocol_version: int, sidecar_version: String, announced: Array) -> void:
 	capabilities = PackedStringArray(announced.filter(func(c: Variant) -> bool: return c is String))
 	if protocol_version != Protocol.PROTOCOL_VERSION:
-		_start_error = ("the sidecar speaks protocol %d, this addon speaks %d: rebuild or reinstall the addon so "
-				+ "both come from the same release") % [protocol_version, Protocol.PROTOCOL_VERSION]
+		_start_error = (("the sidecar speaks protocol %d, this addon speaks %d: "
+				+ "rebuild or reinstall the addon so both come from the same release")
+				% [protocol_version, Protocol.PROTOCOL_VERSION])
 		state = State.IDLE
 	elif sidecar_version != Protocol.ADDON_VERSION:
-		_start_error = ("the sidecar is version %s, this addon is version %s: rebuild or reinstall the addon so "
-				+ "both come from the same release") % [sidecar_version, Protocol.ADDON_VERSION]
+		_start_error = (("the sidecar is version %s, this addon is version %s: "
+				+ "rebuild or reinstall the addon so both come from the same release")
+				% [sidecar_version, Protocol.ADDON_VERSION])
 		state = State.IDLE
 
 
@@ -274,31 +266,20 @@ func on_request_expired(request_id: int) -> void:
 	_server.emit_signal(&"connection_request_expired", request_id)
 
 
-func on_error(code: String, message: String, client_id: int) -> void:
-	_server.emit_signal(&"error_reported", code, message, client_id)
-	if not INFORMATIONAL_ERRORS.has(code):
-		var who := " (client %d)" % client_id if client_id > 0 else ""
-		_server.emit_signal(&"server_error", "%s%s: %s" % [code, who, message])
-
-
-func on_stats(token: int, stats: Dictionary) -> void:
-	_server.emit_signal(&"stats_received", token, stats)
-
-
 func _on_sidecar_exited() -> void:
 	var code := child.exit_code()
 	if state == State.STARTING:
 		if _start_error.is_empty():
 			_start_error = "the sidecar (%s) exited with code %d before it listened%s" % [child.program, code,
-					_stderr_hint()]
+					child.output_hint()]
 		state = State.IDLE
 		return
 	if state == State.STOPPING:
 		# stop() is waiting for exactly this; it finishes the teardown.
 		return
 	var was_listening := state == State.LISTENING
-	var message := ("the sidecar (%s) exited unexpectedly with code %d%s; every client was dropped. Call start() "
-			+ "to restart it.") % [child.program, code, _stderr_hint()]
+	var message := ("the sidecar (%s) exited unexpectedly with code %d%s; every client was dropped. "
+			+ "Call start() to restart it.") % [child.program, code, child.output_hint()]
 	teardown(false)
 	if was_listening:
 		_server.emit_signal(&"server_error", message)
@@ -324,13 +305,3 @@ func _reset() -> void:
 	tls = false
 	capabilities = []
 	_start_error = ""
-
-
-func _stderr_hint() -> String:
-	if child == null:
-		return ""
-	child.flush_stderr()
-	var lines := child.recent_stderr()
-	if lines.is_empty():
-		return ""
-	return " (its last output: %s)" % " | ".join(lines.slice(maxi(0, lines.size() - 3)))

@@ -67,7 +67,7 @@ const CommandGate := preload("res://addons/websocket_server/command_gate.gd")
 ## Error codes reported only through [signal error_reported]: they describe
 ## expected races (a client that left before a queued command reached it) or
 ## refused upgrades, not faults.
-const INFORMATIONAL_ERRORS: PackedStringArray = SidecarSession.INFORMATIONAL_ERRORS
+const INFORMATIONAL_ERRORS: PackedStringArray = SidecarSession.EventReader.INFORMATIONAL_ERRORS
 ## Most read-dispatch-write rounds in one [method process] call. A pipe holds
 ## 64 KiB on Linux, so one read per frame capped the addon at about 800 small
 ## messages per frame; while the handlers of one round run, the sidecar refills
@@ -206,7 +206,7 @@ func is_listening() -> bool:
 ## the scene tree; in the tree the node calls it itself.
 func process() -> void:
 	var session := _session
-	for round: int in MAX_ROUNDS_PER_PROCESS:
+	for _round: int in MAX_ROUNDS_PER_PROCESS:
 		if session.child == null or session.pump(false) < FULL_PIPE_BYTES:
 			break
 
