@@ -19,6 +19,7 @@ func run(runner: Runner) -> void:
 	t = runner
 	_test_fixtures_and_frames()
 	_test_fast_path_forms()
+	_test_read_message()
 	_test_malformed()
 	_test_handshake()
 
@@ -113,6 +114,23 @@ func _test_fast_path_forms() -> void:
 		_feed(session, _frame(c[0]))
 		t.check_eq(log, [c[1]], "event %s" % var_to_str(c[0]).left(60))
 	s.free()
+
+
+func _test_read_message() -> void:
+	var codec := MsgPack.new()
+	# Body hex -> payload length and client id, or -1 for shapes left to the general decoder.
+	var cases: Array = [
+		["9346 01 a3 616263", 3, 1], ["9346 cc80 a0", 0, 128], ["9346 cd0100 d903 616263", 3, 256],
+		["9347 ce00010000 c402 0102", 2, 65536], ["9347 05 c50002 0102", 2, 5], ["9346 05 db00000001 61", 1, 5],
+		["9346 01 a3 6162", -1, 0], ["9346 01 a3 61626364", -1, 0], ["9346 01 c401 61", -1, 0],
+		["9347 01 a1 61", -1, 0], ["9346 ff a1 61", -1, 0], ["9346 cd01 a0", -1, 0], ["9446 01 a1 61", -1, 0],
+		["9345 01 a1 61", -1, 0], ["9346 01 d9", -1, 0], ["9346 01", -1, 0],
+	]
+	for c: Array in cases:
+		var body := (c[0] as String).replace(" ", "").hex_decode()
+		var n := codec.read_message(body, 0, body.size(), 70, 71)
+		t.check(n == c[1] and (n < 0 or codec.message_client_id == c[2]),
+				"read_message %s -> %d, client %d (got %d, %d)" % [c[0], c[1], c[2], n, codec.message_client_id])
 
 
 func _test_malformed() -> void:

@@ -93,7 +93,7 @@ func read_frames(handler: Object, only_until_started: bool) -> void:
 		if size - body < length:
 			break
 		_pos = body + length
-		if length >= 4 and buffer[body] == 0x93 and _fast_message(body, _pos):
+		if _fast_message(body, _pos):
 			if epoch != _epoch:
 				return
 			continue
@@ -210,40 +210,15 @@ func _types(event: Array, types: Array[int]) -> bool:
 	return true
 
 
-# The hot path: [70, id, str] and [71, id, bin] read straight from the buffer,
-# without building an Array. Returns false (nothing emitted) for any other
-# shape, which then goes through the general decoder and its checks.
+# The hot path: [70, id, str] and [71, id, bin] read straight from the buffer
+# by the codec, without building an Array. Returns false (nothing emitted) for
+# any other shape, which then goes through the general decoder and its checks.
 func _fast_message(at: int, end: int) -> bool:
-	var op: int = buffer[at + 1]
-	if op != Protocol.EVT_TEXT and op != Protocol.EVT_BINARY:
+	var n := _codec.read_message(buffer, at, end, Protocol.EVT_TEXT, Protocol.EVT_BINARY)
+	if n < 0:
 		return false
-	var p := at + 2
-	var id: int = buffer[p]
-	if id < 0x80:
-		p += 1
+	if buffer[at + 1] == Protocol.EVT_TEXT:
+		_message_received.emit(_codec.message_client_id, buffer.slice(end - n, end).get_string_from_utf8() if n > 0 else "")
 	else:
-		var id_width := MsgPack.tag_width(id, MsgPack.UINT8)
-		if id_width == 0 or end - p <= id_width:
-			return false
-		id = MsgPack.read_be(buffer, p + 1, id_width)
-		p += 1 + id_width
-	if p >= end:
-		return false
-	var tag: int = buffer[p]
-	var n := -1
-	if op == Protocol.EVT_TEXT and tag >= 0xa0 and tag <= 0xbf:
-		n = tag & 0x1f
-		p += 1
-	else:
-		var width := MsgPack.tag_width(tag, MsgPack.STR8 if op == Protocol.EVT_TEXT else MsgPack.BIN8)
-		if width == 0 or end - p <= width:
-			return false
-		n = MsgPack.read_be(buffer, p + 1, width)
-		p += 1 + width
-	if p + n != end:
-		return false
-	if op == Protocol.EVT_TEXT:
-		_message_received.emit(id, buffer.slice(p, end).get_string_from_utf8() if n > 0 else "")
-	else:
-		_data_received.emit(id, buffer.slice(p, end))
+		_data_received.emit(_codec.message_client_id, buffer.slice(end - n, end))
 	return true

@@ -6,12 +6,16 @@ extends "res://addons/websocket_server/msgpack_writer.gd"
 ## negative fixint, uint8/16/32/64, int8/16/32/64, float32/64, fixstr,
 ## str8/16/32, bin8/16/32, fixarray, array16/32, fixmap, map16/32); extension
 ## types are refused. Decoding works in place on a caller's buffer
-## ([method decode]). One reader ([method tag_width] and [method read_be]) serves
-## every 8/16/32-bit tag family, here and in the node's fast path for messages.
+## ([method decode]); [method read_message] is the fast path for client
+## messages. One reader ([method tag_width] and [method read_be]) serves every
+## 8/16/32-bit tag family in both.
 ## 16- and 32-bit integers are composed from bytes (cheapest in GDScript).
 
 ## Deepest nesting of arrays and maps [method decode] accepts.
 const MAX_DEPTH: int = 32
+
+## The client id of the last message [method read_message] recognised.
+var message_client_id: int = 0
 
 var _buf: PackedByteArray = PackedByteArray()
 var _pos: int = 0
@@ -45,6 +49,62 @@ func decode(buffer: PackedByteArray, start: int, end: int) -> Variant:
 static func tag_width(tag: int, first: int) -> int:
 	var index := tag - first
 	return 1 << index if index >= 0 and index <= 2 else 0
+
+
+## Reads [code][op, client_id, str|bin][/code], a client's message, straight
+## from the frame body between [param at] and [param end], as
+## [code]parseMessage[/code] in [code]protocol/message-codec.ts[/code] does:
+## returns the payload's length [code]n[/code] (the payload is the body's last
+## [code]n[/code] bytes) and sets [member message_client_id], or returns -1 for
+## any other shape (another opcode,
+## a client id that is not a uint, a payload that is not a str for
+## [param text_op] or a bin for [param binary_op], extra or missing bytes),
+## which then takes [method decode]. It reads the uint, str and bin families
+## like [method tag_width] and [method read_be], but inline: on this path, one
+## call per message, a call costs about as much as the reading (0.2 us).
+func read_message(buffer: PackedByteArray, at: int, end: int, text_op: int, binary_op: int) -> int:
+	if end - at < 4 or buffer[at] != 0x93:
+		return -1
+	var op: int = buffer[at + 1]
+	if op != text_op and op != binary_op:
+		return -1
+	var p := at + 2
+	var id: int = buffer[p]
+	if id < 0x80:
+		p += 1
+	else:
+		var index := id - UINT8
+		if index < 0 or index > 2 or end - p <= 1 << index:
+			return -1
+		if index == 0:
+			id = buffer[p + 1]
+		elif index == 1:
+			id = (buffer[p + 1] << 8) | buffer[p + 2]
+		else:
+			id = (buffer[p + 1] << 24) | (buffer[p + 2] << 16) | (buffer[p + 3] << 8) | buffer[p + 4]
+		p += 1 + (1 << index)
+	if p >= end:
+		return -1
+	var tag: int = buffer[p]
+	var n: int
+	if op == text_op and tag >= 0xa0 and tag <= 0xbf:
+		n = tag & 0x1f
+		p += 1
+	else:
+		var index := tag - (STR8 if op == text_op else BIN8)
+		if index < 0 or index > 2 or end - p <= 1 << index:
+			return -1
+		if index == 0:
+			n = buffer[p + 1]
+		elif index == 1:
+			n = (buffer[p + 1] << 8) | buffer[p + 2]
+		else:
+			n = (buffer[p + 1] << 24) | (buffer[p + 2] << 16) | (buffer[p + 3] << 8) | buffer[p + 4]
+		p += 1 + (1 << index)
+	if p + n != end:
+		return -1
+	message_client_id = id
+	return n
 
 
 ## The big-endian unsigned integer of [param width] bytes (1, 2 or 4) at
