@@ -97,9 +97,10 @@ const START_OPTIONS: PackedStringArray = [
 @export var path: String = ""
 ## Most simultaneous clients; 0 for no limit. Upgrades past it get 503.
 @export_range(0, 2147483647) var max_clients: int = 0
-## Largest incoming message in bytes; bigger ones close the client with 1009.
+## Largest incoming message in bytes (at most 128 MiB); bigger ones close the client with 1009.
 @export_range(1, 134217728) var max_message_size: int = 1048576
-## Bytes queued to one client before it is closed with 1008 (a client that stopped reading).
+## Bytes queued to one client before it is closed with 1008 (a client that stopped reading);
+## from 1024 to 4 GiB.
 @export_range(1024, 4294967296) var max_outbound_buffer: int = 4194304
 ## A connection must finish its upgrade within this many milliseconds.
 @export_range(1, 2147483647) var handshake_timeout_ms: int = 5000
