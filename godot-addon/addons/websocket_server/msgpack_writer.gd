@@ -4,7 +4,10 @@ extends RefCounted
 ##
 ## Writes the smallest header of each value, so a batch of commands costs no
 ## temporary arrays beyond the UTF-8 bytes of each string. Every 8/16/32-bit
-## tag family (uint, int, str, bin, array, map) goes through one writer.
+## tag family (uint, int, str, bin, array, map) goes through one writer,
+## except that uint, str and bin write their 8-bit form inline: those carry
+## the client ids and payloads of [code]send_text[/code] and friends, and on
+## that path a call costs as much as the write.
 ## MessagePack is big-endian; 64-bit integers and floats are byte-swapped through
 ## an 8-byte scratch buffer.
 
@@ -84,6 +87,9 @@ func write_int(out: PackedByteArray, value: int) -> void:
 	if value >= 0:
 		if value <= 0x7f:
 			out.append(value)
+		elif value <= 0xff:
+			out.append(UINT8)
+			out.append(value)
 		elif value <= 0xffffffff:
 			_write_tagged(out, UINT8, 1, value)
 		else:
@@ -93,8 +99,8 @@ func write_int(out: PackedByteArray, value: int) -> void:
 		out.append(value & 0xff)
 	elif value >= -2147483648:
 		var width := 1 if value >= -128 else (2 if value >= -32768 else 4)
-		out.append(INT8 + (width >> 1))
-		_append_be(out, value & ((1 << (width * 8)) - 1), width)
+		# The masked value needs exactly [code]width[/code] bytes, so the writer picks the same tag.
+		_write_tagged(out, INT8, 1, value & ((1 << (width * 8)) - 1))
 	else:
 		out.append(0xd3)
 		_append_be64(out, value)
@@ -114,6 +120,9 @@ func write_str(out: PackedByteArray, text: String) -> void:
 	var n := bytes.size()
 	if n <= 31:
 		out.append(0xa0 | n)
+	elif n <= 0xff:
+		out.append(STR8)
+		out.append(n)
 	else:
 		_write_tagged(out, STR8, 1, n)
 	out.append_array(bytes)
@@ -121,7 +130,12 @@ func write_str(out: PackedByteArray, text: String) -> void:
 
 ## Appends [param data] with the smallest bin header.
 func write_bin(out: PackedByteArray, data: PackedByteArray) -> void:
-	_write_tagged(out, BIN8, 1, data.size())
+	var n := data.size()
+	if n <= 0xff:
+		out.append(BIN8)
+		out.append(n)
+	else:
+		_write_tagged(out, BIN8, 1, n)
 	out.append_array(data)
 
 
@@ -148,16 +162,12 @@ func _write_tagged(out: PackedByteArray, first: int, first_width: int, value: in
 	var width := 1 if value <= 0xff else (2 if value <= 0xffff else 4)
 	width = maxi(width, first_width)
 	out.append(first + (width >> 1) - (first_width >> 1))
-	_append_be(out, value, width)
-
-
-func _append_be(out: PackedByteArray, v: int, width: int) -> void:
 	if width == 4:
-		out.append((v >> 24) & 0xff)
-		out.append((v >> 16) & 0xff)
+		out.append((value >> 24) & 0xff)
+		out.append((value >> 16) & 0xff)
 	if width >= 2:
-		out.append((v >> 8) & 0xff)
-	out.append(v & 0xff)
+		out.append((value >> 8) & 0xff)
+	out.append(value & 0xff)
 
 
 func _append_be64(out: PackedByteArray, v: int) -> void:
