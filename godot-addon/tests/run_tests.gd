@@ -4,11 +4,13 @@ extends SceneTree
 ##
 ## Runs every suite, prints one line per failed check and a summary, and quits
 ## with exit code 1 if any check failed. [code]--only=<suite>[/code] runs one
-## suite (codec, locator, node, options, live).
+## suite (codec, locator, command_writer, event_reader, node, options, live).
 
 const SUITES: Dictionary = {
 	"codec": "res://tests/test_codec.gd",
 	"locator": "res://tests/test_locator.gd",
+	"command_writer": "res://tests/test_command_writer.gd",
+	"event_reader": "res://tests/test_event_reader.gd",
 	"node": "res://tests/test_node.gd",
 	"options": "res://tests/test_options.gd",
 	"live": "res://tests/test_live.gd",

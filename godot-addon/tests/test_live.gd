@@ -220,7 +220,7 @@ func _test_node_in_tree() -> void:
 			not log.any(func(e: Array) -> bool: return e[0] == "error"),
 			"no server_error: %s" % [log.filter(func(e: Array) -> bool: return e[0] == "error")])
 	# Freeing the node ends the sidecar.
-	var pid: int = s._proc.pid
+	var pid: int = s._session.child.pid
 	s.queue_free()
 	await t.process_frame
 	await t.process_frame
@@ -241,7 +241,7 @@ func _test_sidecar_death() -> void:
 	t.check(await _wait(func() -> bool:
 		s.process()
 		return s.get_client_count() == 1), "a client connects")
-	OS.kill(s._proc.pid)
+	OS.kill(s._session.child.pid)
 	t.check(await _wait(func() -> bool:
 		s.process()
 		return not s.is_listening()), "a killed sidecar is noticed")

@@ -2,6 +2,7 @@ extends RefCounted
 ## The sidecar lookup's pure functions, and extraction of a compressed sidecar.
 
 const Locator := preload("res://addons/websocket_server/sidecar_locator.gd")
+const Extractor := preload("res://addons/websocket_server/sidecar_extractor.gd")
 const Runner := preload("res://tests/run_tests.gd")
 
 var t: Runner
@@ -26,14 +27,14 @@ func _test_ensure_executable() -> void:
 	f.store_string("#!/bin/sh\n")
 	f.close()
 	FileAccess.set_unix_permissions(path, 0x1a4)  # 0644, as an export copies it
-	t.check_eq(Locator.ensure_executable(path, OS.get_name()), "", "ensure_executable succeeds on a 0644 file")
+	t.check_eq(Extractor.ensure_executable(path, OS.get_name()), "", "ensure_executable succeeds on a 0644 file")
 	t.check_eq(FileAccess.get_unix_permissions(path) & 0x1ff, 0x1ed, "0644 became 0755")
 	FileAccess.set_unix_permissions(path, 0x180)  # 0600
-	Locator.ensure_executable(path, OS.get_name())
+	Extractor.ensure_executable(path, OS.get_name())
 	t.check_eq(
 			FileAccess.get_unix_permissions(path) & 0x1ff, 0x1c0,
 			"0600 became 0700: only the owner may read, so only the owner may run")
-	t.check_eq(Locator.ensure_executable(path, OS.get_name()), "", "an executable file is left alone")
+	t.check_eq(Extractor.ensure_executable(path, OS.get_name()), "", "an executable file is left alone")
 	DirAccess.remove_absolute(path)
 
 
@@ -64,7 +65,7 @@ func _test_platform_dirs() -> void:
 	t.check_eq(Locator.executable_name("Windows"), "websocket-sidecar.exe", "Windows executable name")
 	t.check_eq(Locator.executable_name("Linux"), "websocket-sidecar", "Linux executable name")
 	t.check_eq(
-		Locator.extracted_path("user://", "0.1.0", "ABCDEF0123456789ffff", "websocket-sidecar"),
+		Extractor.extracted_path("user://", "0.1.0", "ABCDEF0123456789ffff", "websocket-sidecar"),
 		"user://websocket_server/0.1.0-abcdef0123456789/websocket-sidecar",
 		"extraction path uses the version and the first 16 hex digits of the hash")
 
@@ -72,21 +73,21 @@ func _test_platform_dirs() -> void:
 func _test_manifest() -> void:
 	var sha := "a".repeat(64)
 	var fields := {"version": "0.1.0", "file": "websocket-sidecar", "size": 10, "sha256": sha, "compressed_size": 5}
-	var good := Locator.parse_manifest(JSON.stringify(fields))
+	var good := Extractor.parse_manifest(JSON.stringify(fields))
 	t.check_eq(
 			good,
 			{"version": "0.1.0", "file": "websocket-sidecar", "size": 10, "sha256": sha, "compressed_size": 5},
 			"a good manifest parses")
-	t.check(Locator.parse_manifest("not json").has("error"), "a manifest that is not JSON is refused")
+	t.check(Extractor.parse_manifest("not json").has("error"), "a manifest that is not JSON is refused")
 	var bad_sha := fields.duplicate()
 	bad_sha["sha256"] = "xyz"
 	var no_size := fields.duplicate()
 	no_size.erase("size")
 	t.check(
-			str(Locator.parse_manifest(JSON.stringify(bad_sha)).get("error")).contains("sha256"),
+			str(Extractor.parse_manifest(JSON.stringify(bad_sha)).get("error")).contains("sha256"),
 			"a bad sha256 is named")
 	t.check(
-			str(Locator.parse_manifest(JSON.stringify(no_size)).get("error")).contains("size"),
+			str(Extractor.parse_manifest(JSON.stringify(no_size)).get("error")).contains("size"),
 			"a missing size is named")
 
 
@@ -113,7 +114,7 @@ func _test_extraction() -> void:
 	raw.resize(200000)
 	for i: int in raw.size():
 		raw[i] = (i * 7 + (i >> 8)) & 0xff
-	var sha := Locator.sha256_hex(raw)
+	var sha := Extractor.sha256_hex(raw)
 	var folder := "user://websocket_server_test"
 	DirAccess.make_dir_recursive_absolute(folder)
 	var zst := folder.path_join("websocket-sidecar.zst")
@@ -125,8 +126,8 @@ func _test_extraction() -> void:
 		"version": "0.1.0", "file": "websocket-sidecar", "size": raw.size(), "sha256": sha,
 		"compressed_size": packed.size(),
 	}
-	var target := Locator.extracted_path(folder, "0.1.0", sha, "websocket-sidecar")
-	var err := Locator.extract(zst, manifest, target, OS.get_name())
+	var target := Extractor.extracted_path(folder, "0.1.0", sha, "websocket-sidecar")
+	var err := Extractor.extract(zst, manifest, target, OS.get_name())
 	t.check_eq(err, "", "extraction succeeds")
 	t.check_eq(FileAccess.get_file_as_bytes(target), raw, "the extracted file equals the original")
 	if OS.get_name() != "Windows":
@@ -137,13 +138,13 @@ func _test_extraction() -> void:
 	t.check_eq(leftovers, PackedStringArray(["websocket-sidecar"]), "no temporary file is left behind")
 	var bad := manifest.duplicate()
 	bad["sha256"] = "0".repeat(64)
-	err = Locator.extract(zst, bad, target + "-bad", OS.get_name())
+	err = Extractor.extract(zst, bad, target + "-bad", OS.get_name())
 	t.check(
 			err.contains("SHA-256") and not FileAccess.file_exists(target + "-bad"),
 			"a hash mismatch is refused and nothing is written (%s)" % err)
 	bad = manifest.duplicate()
 	bad["size"] = raw.size() + 1
-	err = Locator.extract(zst, bad, target + "-bad", OS.get_name())
+	err = Extractor.extract(zst, bad, target + "-bad", OS.get_name())
 	t.check(err.contains("did not decompress") or err.contains("SHA-256"), "a size mismatch is refused (%s)" % err)
 	DirAccess.remove_absolute(target)
 	DirAccess.remove_absolute(target.get_base_dir())
@@ -175,13 +176,13 @@ func _test_real_compressed_sidecar() -> void:
 	if not FileAccess.file_exists(zst) or not FileAccess.file_exists(json):
 		print("   no %s to check (build the binaries to test it)" % zst)
 		return
-	var manifest := Locator.parse_manifest(FileAccess.get_file_as_string(json))
+	var manifest := Extractor.parse_manifest(FileAccess.get_file_as_string(json))
 	t.check(not manifest.has("error"), "%s parses: %s" % [json, manifest.get("error", "")])
 	if manifest.has("error"):
 		return
-	var target := Locator.extracted_path("user://websocket_server_test", manifest["version"], manifest["sha256"], exe)
+	var target := Extractor.extracted_path("user://websocket_server_test", manifest["version"], manifest["sha256"], exe)
 	var started := Time.get_ticks_msec()
-	var err := Locator.extract(zst, manifest, target, OS.get_name())
+	var err := Extractor.extract(zst, manifest, target, OS.get_name())
 	t.check_eq(err, "", "the real %s extracts and verifies" % zst.get_file())
 	print("   extracted %d bytes from %s in %d ms" % [manifest["size"], zst, Time.get_ticks_msec() - started])
 	DirAccess.remove_absolute(target)

@@ -54,13 +54,13 @@ func _export_begin(features: PackedStringArray, _is_debug: bool, _path: String, 
 			add_shared_object(ProjectSettings.globalize_path(raw), PackedStringArray(), "")
 			packed_any = true
 		else:
-			push_error(("WebSocketServer export: %s is on, but %s does not exist: build the sidecar for %s or turn the option "
-					+ "off") % [OPTION_SHIP_RAW, raw, dir])
+			push_error(("WebSocketServer export: %s is on, but %s does not exist: "
+					+ "build the sidecar for %s or turn the option off") % [OPTION_SHIP_RAW, raw, dir])
 	if not packed_any:
-		push_error(("WebSocketServer export: no sidecar for %s in %s (expected %s with %s, or %s): the exported game "
-				+ "cannot "
-				+ "start its WebSocket server. Copy the addon's bin/%s/ folder from a release or build "
-				+ "it.") % [dir, folder, zst, manifest.get_file(), raw.get_file(), dir])
+		push_error(("WebSocketServer export: no sidecar for %s in %s (expected %s with %s, or %s): "
+				+ "the exported game cannot start its WebSocket server. "
+				+ "Copy the addon's bin/%s/ folder from a release or build it.")
+				% [dir, folder, zst, manifest.get_file(), raw.get_file(), dir])
 
 
 func _export_file(path: String, _type: String, _features: PackedStringArray) -> void:

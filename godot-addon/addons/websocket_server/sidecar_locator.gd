@@ -1,3 +1,4 @@
+extends RefCounted
 ## Finds the sidecar executable for this platform, extracting it on first use.
 ##
 ## Search order (the first that exists wins; see the README):
@@ -13,11 +14,12 @@
 ## [code]user://websocket_server/<version>-<sha256 prefix>/[/code] and verified;
 ## [br]5. [code]node[/code] on PATH running [code]res://addons/websocket_server/bin/sidecar.cjs[/code].
 ## [br][br]
-## The static functions without side effects are tested on their own in
-## [code]tests/test_locator.gd[/code].
-extends RefCounted
+## Extracting and verifying the compressed sidecar is
+## [code]sidecar_extractor.gd[/code]'s job. The static functions without side
+## effects are tested on their own in [code]tests/test_locator.gd[/code].
 
 const Protocol := preload("res://addons/websocket_server/protocol.gd")
+const SidecarExtractor := preload("res://addons/websocket_server/sidecar_extractor.gd")
 
 ## Folder holding the per-platform sidecar folders.
 const BIN_DIR: String = "res://addons/websocket_server/bin"
@@ -85,41 +87,6 @@ static func executable_name(os_name: String) -> String:
 	return EXECUTABLE_BASE + (".exe" if os_name == "Windows" else "")
 
 
-## Where the compressed sidecar of [param version] with hash [param sha256]
-## is extracted to, under [param user_dir] (normally [code]user://[/code]).
-static func extracted_path(user_dir: String, version: String, sha256: String, exe_name: String) -> String:
-	var folder := "%s-%s" % [version, sha256.substr(0, 16).to_lower()]
-	return user_dir.path_join("websocket_server").path_join(folder).path_join(exe_name)
-
-
-## Parses a [code]websocket-sidecar.json[/code] manifest. Returns a Dictionary
-## with [code]version[/code], [code]file[/code], [code]size[/code],
-## [code]sha256[/code] and [code]compressed_size[/code], or with a single
-## [code]error[/code] key explaining what is wrong.
-static func parse_manifest(text: String) -> Dictionary:
-	var parsed: Variant = JSON.parse_string(text)
-	if typeof(parsed) != TYPE_DICTIONARY:
-		return {"error": "is not a JSON object"}
-	var m: Dictionary = parsed
-	for key: String in ["version", "file", "sha256"]:
-		if typeof(m.get(key)) != TYPE_STRING or str(m[key]).is_empty():
-			return {"error": "has no string \"%s\"" % key}
-	for key: String in ["size", "compressed_size"]:
-		var t := typeof(m.get(key))
-		if (t != TYPE_FLOAT and t != TYPE_INT) or float(m[key]) <= 0.0:
-			return {"error": "has no positive number \"%s\"" % key}
-	var sha: String = str(m["sha256"]).to_lower()
-	if sha.length() != 64 or not sha.is_valid_hex_number():
-		return {"error": "has a \"sha256\" that is not 64 hex digits"}
-	return {
-		"version": str(m["version"]),
-		"file": str(m["file"]),
-		"size": int(m["size"]),
-		"sha256": sha,
-		"compressed_size": int(m["compressed_size"]),
-	}
-
-
 ## Turns a sidecar path into the program and arguments to run: a
 ## [code].js[/code]/[code].cjs[/code]/[code].mjs[/code] file runs under
 ## [param node_path], anything else runs directly.
@@ -139,67 +106,6 @@ static func find_in_path(path_env: String, names: PackedStringArray, separator: 
 			var candidate := folder.path_join(exe)
 			if FileAccess.file_exists(candidate):
 				return candidate
-	return ""
-
-
-## SHA-256 of [param data] as lower-case hex.
-static func sha256_hex(data: PackedByteArray) -> String:
-	var ctx := HashingContext.new()
-	ctx.start(HashingContext.HASH_SHA256)
-	ctx.update(data)
-	return ctx.finish().hex_encode()
-
-
-## Decompresses [param zst_path] as described by [param manifest], verifies its
-## size and SHA-256 and writes it atomically (temporary name, then rename) to
-## [param target]. Returns "" on success, or what went wrong.
-static func extract(zst_path: String, manifest: Dictionary, target: String, os_name: String) -> String:
-	var packed := FileAccess.get_file_as_bytes(zst_path)
-	if packed.is_empty():
-		return "cannot read %s (%s)" % [zst_path, error_string(FileAccess.get_open_error())]
-	var raw := packed.decompress(int(manifest["size"]), FileAccess.COMPRESSION_ZSTD)
-	if raw.size() != int(manifest["size"]):
-		return ("%s did not decompress to %d bytes (got %d): the file is damaged, rebuild or reinstall the "
-				+ "addon") % [zst_path, manifest["size"], raw.size()]
-	var digest := sha256_hex(raw)
-	if digest != manifest["sha256"]:
-		return ("%s decompressed to data with SHA-256 %s, but its manifest says %s: the file is damaged, rebuild or "
-				+ "reinstall the addon") % [zst_path, digest, manifest["sha256"]]
-	var folder := target.get_base_dir()
-	var err := DirAccess.make_dir_recursive_absolute(folder)
-	if err != OK:
-		return "cannot create %s (%s)" % [folder, error_string(err)]
-	var temp := "%s.tmp-%d" % [target, OS.get_process_id()]
-	var f := FileAccess.open(temp, FileAccess.WRITE)
-	if f == null:
-		return "cannot write %s (%s)" % [temp, error_string(FileAccess.get_open_error())]
-	f.store_buffer(raw)
-	f.close()
-	if FileAccess.file_exists(target):
-		DirAccess.remove_absolute(target)
-	err = DirAccess.rename_absolute(temp, target)
-	if err != OK:
-		DirAccess.remove_absolute(temp)
-		if not FileAccess.file_exists(target):
-			return "cannot rename %s to %s (%s)" % [temp, target, error_string(err)]
-	return ensure_executable(ProjectSettings.globalize_path(target), os_name)
-
-
-## Restores the executable bit of [param path] on Linux and macOS when it is
-## missing (an export copies files without it): whoever may read the file may
-## run it, so 0644 becomes 0755. Done in-process, so it needs no [code]chmod[/code]
-## on PATH. Returns "" on success, or what went wrong.
-static func ensure_executable(path: String, os_name: String) -> String:
-	if os_name == "Windows":
-		return ""
-	var permissions := FileAccess.get_unix_permissions(path)
-	if (permissions & 0x49) != 0:
-		return ""
-	var read_bits := permissions & 0x124
-	var err := FileAccess.set_unix_permissions(path, permissions | (read_bits >> 2))
-	if err != OK or (FileAccess.get_unix_permissions(path) & 0x49) == 0:
-		return ("cannot make %s executable (%s): run chmod +x on it yourself") % [
-				path, error_string(err) if err != OK else "its permissions did not change"]
 	return ""
 
 
@@ -231,11 +137,10 @@ static func locate(override_path: String) -> Dictionary:
 			return {"error": "%s names %s, which does not exist: fix or clear it" % [entry[1], global]}
 		var cmd := command_for(global, node_path)
 		if str(cmd["program"]).is_empty():
-			return {"error": ("%s names the script %s, but node is not on PATH: install Node.js 20 or newer, or point it at "
-					+ "a sidecar "
-					+ "executable") % [entry[1], global]}
+			return {"error": ("%s names the script %s, but node is not on PATH: "
+					+ "install Node.js 20 or newer, or point it at a sidecar executable") % [entry[1], global]}
 		if cmd["program"] == global:
-			var chmod_error := ensure_executable(global, os_name)
+			var chmod_error := SidecarExtractor.ensure_executable(global, os_name)
 			if not chmod_error.is_empty():
 				return {"error": chmod_error}
 		return cmd
@@ -248,7 +153,7 @@ static func locate(override_path: String) -> Dictionary:
 	for candidate: String in beside:
 		tried.append(candidate)
 		if FileAccess.file_exists(candidate):
-			var chmod_error := ensure_executable(candidate, os_name)
+			var chmod_error := SidecarExtractor.ensure_executable(candidate, os_name)
 			if not chmod_error.is_empty():
 				return {"error": chmod_error}
 			return command_for(candidate, node_path)
@@ -260,7 +165,7 @@ static func locate(override_path: String) -> Dictionary:
 		var raw_global := ProjectSettings.globalize_path(raw_res)
 		tried.append(raw_global)
 		if raw_global != raw_res and FileAccess.file_exists(raw_global):
-			var chmod_error := ensure_executable(raw_global, os_name)
+			var chmod_error := SidecarExtractor.ensure_executable(raw_global, os_name)
 			if not chmod_error.is_empty():
 				return {"error": chmod_error}
 			return command_for(raw_global, node_path)
@@ -271,23 +176,23 @@ static func locate(override_path: String) -> Dictionary:
 		tried.append(zst)
 		if FileAccess.file_exists(zst):
 			if not FileAccess.file_exists(manifest_path):
-				return {"error": ("%s exists but its manifest %s is missing: rebuild or reinstall the "
-						+ "addon") % [zst, manifest_path]}
-			var manifest := parse_manifest(FileAccess.get_file_as_string(manifest_path))
+				return {"error": "%s exists but its manifest %s is missing: rebuild or reinstall the addon"
+						% [zst, manifest_path]}
+			var manifest := SidecarExtractor.parse_manifest(FileAccess.get_file_as_string(manifest_path))
 			if manifest.has("error"):
 				return {"error": "%s %s: rebuild or reinstall the addon" % [manifest_path, manifest["error"]]}
 			if manifest["version"] != Protocol.ADDON_VERSION:
-				return {"error": ("%s describes sidecar %s, but this addon is %s: rebuild or reinstall the addon so both come "
-						+ "from the "
-						+ "same release") % [manifest_path, manifest["version"], Protocol.ADDON_VERSION]}
-			var target := extracted_path("user://", manifest["version"], manifest["sha256"], exe_name)
+				return {"error": ("%s describes sidecar %s, but this addon is %s: "
+						+ "rebuild or reinstall the addon so both come from the same release")
+						% [manifest_path, manifest["version"], Protocol.ADDON_VERSION]}
+			var target := SidecarExtractor.extracted_path("user://", manifest["version"], manifest["sha256"], exe_name)
 			var target_global := ProjectSettings.globalize_path(target)
 			if _file_size(target) != int(manifest["size"]):
-				var extract_error := extract(zst, manifest, target, os_name)
+				var extract_error := SidecarExtractor.extract(zst, manifest, target, os_name)
 				if not extract_error.is_empty():
 					return {"error": "could not extract the sidecar: " + extract_error}
 			else:
-				var chmod_error := ensure_executable(target_global, os_name)
+				var chmod_error := SidecarExtractor.ensure_executable(target_global, os_name)
 				if not chmod_error.is_empty():
 					return {"error": chmod_error}
 			return command_for(target_global, node_path)
@@ -302,10 +207,11 @@ static func locate(override_path: String) -> Dictionary:
 
 	# 6. Nothing fits.
 	var where := dir if not dir.is_empty() else "<os>-<arch>"
-	return {"error": ("no sidecar found for %s (%s). Tried: %s. Copy the whole addons/websocket_server folder "
-			+ "from a release (it holds bin/%s/), or build it with `npm run build` and install Node.js 20+, or set "
-			+ "the sidecar_path property, the project setting %s or the environment variable %s to a sidecar "
-			+ "executable.") % [os_name, Engine.get_architecture_name(), "; ".join(tried), where,
+	return {"error": ("no sidecar found for %s (%s). Tried: %s. "
+			+ "Copy the whole addons/websocket_server folder from a release (it holds bin/%s/), "
+			+ "or build it with `npm run build` and install Node.js 20+, "
+			+ "or set the sidecar_path property, the project setting %s or the environment variable %s "
+			+ "to a sidecar executable.") % [os_name, Engine.get_architecture_name(), "; ".join(tried), where,
 			SETTING_SIDECAR_PATH, ENV_SIDECAR_PATH]}
 
 

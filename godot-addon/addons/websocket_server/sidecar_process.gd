@@ -1,3 +1,4 @@
+extends RefCounted
 ## The sidecar child process and its pipes.
 ##
 ## Spawns the program with [method OS.execute_with_pipe], reads only the bytes
@@ -6,7 +7,6 @@
 ## forwards stderr lines to Godot's Output: [code]error:[/code] lines through
 ## [method @GlobalScope.push_error], [code]warn:[/code] lines through
 ## [method @GlobalScope.push_warning], others through [method @GlobalScope.print].
-extends RefCounted
 
 ## Lines of stderr kept for error reports.
 const KEPT_STDERR_LINES: int = 12
@@ -67,11 +67,6 @@ func exit_code() -> int:
 	return _exit_code
 
 
-## [code]true[/code] while the pipe to the child's stdin is open.
-func has_stdin() -> bool:
-	return _stdio != null
-
-
 ## Appends every byte the child's stdout holds right now to [param into],
 ## reading at most [param budget] bytes. Never blocks. Returns the bytes read.
 func read_available(into: PackedByteArray, budget: int) -> int:
@@ -127,9 +122,13 @@ func flush_stderr() -> void:
 		_stderr_partial = PackedByteArray()
 
 
-## The last stderr lines, oldest first, for error messages.
-func recent_stderr() -> PackedStringArray:
-	return _recent_stderr
+## " (its last output: ...)" with the last three stderr lines, to end an
+## error message; "" when the child wrote nothing.
+func output_hint() -> String:
+	flush_stderr()
+	if _recent_stderr.is_empty():
+		return ""
+	return " (its last output: %s)" % " | ".join(_recent_stderr.slice(maxi(0, _recent_stderr.size() - 3)))
 
 
 ## Closes the child's stdin (it sees EOF and exits within a second by
@@ -153,18 +152,6 @@ func close(grace_ms: int) -> int:
 	flush_stderr()
 	_release_stderr()
 	return _exit_code
-
-
-## Kills the child at once.
-func kill() -> void:
-	if _stdio != null:
-		_stdio.close()
-		_stdio = null
-	if is_running():
-		OS.kill(pid)
-	if _stderr != null:
-		flush_stderr()
-	_release_stderr()
 
 
 func _release_stderr() -> void:

@@ -1,0 +1,307 @@
+extends RefCounted
+## One server run of the sidecar, from spawn to shutdown, on behalf of a
+## [code]WebSocketServer[/code] node.
+##
+## Finds and spawns the sidecar ([code]sidecar_locator.gd[/code],
+## [code]sidecar_process.gd[/code]), sends [code]start[/code] and waits for the
+## handshake ([code]hello[/code], then [code]listening[/code] or
+## [code]start_failed[/code]), then each [method pump] reads stdout into the
+## [member events] reader, drains stderr and writes the [member commands]
+## buffer to stdin in one write. It handles the events that change what it
+## keeps (state, port, clients, pending requests) and emits the matching
+## signals of the node; [method stop] and the sidecar's death end the run.
+
+enum State { IDLE, STARTING, LISTENING, STOPPING }
+
+const Protocol := preload("res://addons/websocket_server/protocol.gd")
+const SidecarProcess := preload("res://addons/websocket_server/sidecar_process.gd")
+const SidecarLocator := preload("res://addons/websocket_server/sidecar_locator.gd")
+const CommandWriter := preload("res://addons/websocket_server/command_writer.gd")
+const EventReader := preload("res://addons/websocket_server/event_reader.gd")
+
+## Most bytes read from the sidecar per [method pump].
+const READ_BUDGET_BYTES: int = 16 * 1024 * 1024
+## How long [method stop] waits for the sidecar to close its clients.
+const STOP_WAIT_MS: int = 1500
+
+## Where the run is.
+var state: State = State.IDLE
+## Commands waiting for the next write to the sidecar.
+var commands: CommandWriter = CommandWriter.new()
+## The sidecar's stdout, split into events.
+var events: EventReader
+## The running sidecar, or [code]null[/code].
+var child: SidecarProcess = null
+## Connected clients: id to the info of [code]client_connected[/code].
+var clients: Dictionary = {}
+## Connection requests waiting for accept or reject: id to [code]true[/code].
+var pending_requests: Dictionary = {}
+## The real port once listening.
+var port: int = 0
+## [code]true[/code] when listening with TLS.
+var tls: bool = false
+## Features the sidecar announced in [code]hello[/code].
+var capabilities: PackedStringArray = []
+
+var _server: Node
+var _generation: int = 0
+var _start_error: String = ""
+var _next_token: int = 1
+
+
+## [param server] is the node whose signals this session emits.
+func _init(server: Node) -> void:
+	_server = server
+	events = EventReader.new(commands, server)
+
+
+## Spawns the sidecar at [param sidecar_path] (empty: look for it), sends
+## [code]start[/code] with [param options] and waits until it listens or
+## fails, at most [param timeout_ms]. Returns "" when listening, else why not.
+func start(options: Dictionary, sidecar_path: String, forward_logs: bool, timeout_ms: int) -> String:
+	if state == State.LISTENING:
+		return ("start(%d, \"%s\") called while already listening on port %d: call stop() first"
+				% [options["port"], options["host"], port])
+	if child != null:
+		teardown(false)
+	_generation += 1
+	_reset()
+	var found := SidecarLocator.locate(sidecar_path)
+	if found.has("error"):
+		return str(found["error"])
+	var spawn_error := spawn(found["program"], found["args"], forward_logs)
+	if not spawn_error.is_empty():
+		return spawn_error
+	var option_error := commands.start(options)
+	if not option_error.is_empty():
+		push_error("WebSocketServer: " + option_error)
+	flush()
+	var generation := _generation
+	var deadline := Time.get_ticks_msec() + timeout_ms
+	while state == State.STARTING and generation == _generation:
+		pump(true)
+		if state != State.STARTING or generation != _generation:
+			break
+		if Time.get_ticks_msec() > deadline:
+			_start_error = ("the sidecar (%s) did not report listening within %d ms%s: "
+					+ "check the lines above, or raise startup_timeout_ms") % [child.program, timeout_ms,
+					child.output_hint()]
+			break
+		OS.delay_usec(1000)
+	if state == State.LISTENING:
+		return ""
+	var reason := _start_error if not _start_error.is_empty() else "the sidecar stopped before it listened"
+	teardown(false)
+	return reason
+
+
+## Starts [param program] with [param args] as this session's sidecar and
+## waits for its handshake: the state becomes STARTING. Returns "" or what went
+## wrong. [method start] calls it; tests may spawn a stand-in.
+func spawn(program: String, args: PackedStringArray, forward_logs: bool) -> String:
+	child = SidecarProcess.new()
+	child.forward_logs = forward_logs
+	var error := child.spawn(program, args)
+	if not error.is_empty():
+		child = null
+		return error
+	state = State.STARTING
+	return ""
+
+
+## Asks the sidecar to close every client and stop, waits for it at most
+## [constant STOP_WAIT_MS], then ends it. Emits the node's
+## [code]client_disconnected[/code] for each client and [code]server_stopped[/code].
+func stop() -> void:
+	if child == null:
+		return
+	_generation += 1
+	events.interrupt()
+	if state == State.LISTENING and child.is_running():
+		state = State.STOPPING
+		commands.stop()
+		flush()
+		var generation := _generation
+		var deadline := Time.get_ticks_msec() + STOP_WAIT_MS
+		while state == State.STOPPING and generation == _generation and child != null:
+			pump(false)
+			if child == null or not child.is_running() or Time.get_ticks_msec() > deadline:
+				break
+			OS.delay_usec(1000)
+		if generation != _generation:
+			return
+	teardown(true)
+
+
+## One turn: read, dispatch, drain stderr, write, check the child is alive.
+## Returns the bytes read.
+func pump(only_until_started: bool) -> int:
+	var generation := _generation
+	var got := child.read_available(events.buffer, READ_BUDGET_BYTES)
+	events.read_frames(self, only_until_started)
+	if generation != _generation or child == null:
+		return got
+	child.drain_stderr()
+	flush()
+	if child != null and not child.is_running():
+		# Dispatch what it wrote before it exited, then report the exit.
+		child.read_available(events.buffer, READ_BUDGET_BYTES)
+		events.read_frames(self, only_until_started)
+		if generation != _generation or child == null:
+			return got
+		_on_sidecar_exited()
+	return got
+
+
+## Writes the queued commands to the sidecar's stdin in one write.
+func flush() -> void:
+	if commands.buffer.is_empty() or child == null:
+		return
+	if not child.write(commands.buffer):
+		# The liveness check reports a dead sidecar; a live one that refuses a
+		# write has a broken pipe.
+		if child.is_running():
+			fatal("writing %d bytes to the sidecar's stdin failed: the pipe is broken; call start() again"
+					% commands.size())
+	commands.clear()
+
+
+## Queues [code]get_stats[/code]; returns its token, or -1 without a sidecar.
+func request_stats() -> int:
+	if child == null or state == State.IDLE:
+		return -1
+	var token := _next_token
+	_next_token += 1
+	commands.get_stats(token)
+	return token
+
+
+## Ends the sidecar; with [param emit_signals], reports every client as
+## closed with 1001 and emits [code]server_stopped[/code] if a run was active.
+func teardown(emit_signals: bool) -> void:
+	var was_active := state != State.IDLE or child != null
+	if child != null:
+		child.close(1000)
+		child = null
+	state = State.IDLE
+	events.reset()
+	commands.clear()
+	pending_requests.clear()
+	if emit_signals:
+		_drop_clients(1001, "server stopped")
+		if was_active:
+			_server.emit_signal(&"server_stopped")
+
+
+## Ends the run for a broken stream: before listening it becomes the start
+## error, afterwards a [code]server_error[/code].
+func fatal(message: String) -> void:
+	_generation += 1
+	events.interrupt()
+	if state == State.STARTING:
+		_start_error = message
+		state = State.IDLE
+		return
+	teardown(false)
+	_server.emit_signal(&"server_error", message)
+	_drop_clients(1006, "the server's sidecar process ended")
+	_server.emit_signal(&"server_stopped")
+
+
+## [code]true[/code] while waiting for the handshake.
+func is_starting() -> bool:
+	return state == State.STARTING
+
+
+func on_hello(protocol_version: int, sidecar_version: String, announced: Array) -> void:
+	capabilities = PackedStringArray(announced.filter(func(c: Variant) -> bool: return c is String))
+	if protocol_version != Protocol.PROTOCOL_VERSION:
+		_start_error = (("the sidecar speaks protocol %d, this addon speaks %d: "
+				+ "rebuild or reinstall the addon so both come from the same release")
+				% [protocol_version, Protocol.PROTOCOL_VERSION])
+		state = State.IDLE
+	elif sidecar_version != Protocol.ADDON_VERSION:
+		_start_error = (("the sidecar is version %s, this addon is version %s: "
+				+ "rebuild or reinstall the addon so both come from the same release")
+				% [sidecar_version, Protocol.ADDON_VERSION])
+		state = State.IDLE
+
+
+func on_listening(listening_port: int, with_tls: bool) -> void:
+	if state == State.STARTING:
+		port = listening_port
+		tls = with_tls
+		state = State.LISTENING
+		_server.emit_signal(&"server_started", port)
+
+
+func on_start_failed(code: String, message: String) -> void:
+	_start_error = "%s (%s)" % [message, code]
+	state = State.IDLE
+
+
+func on_stopped() -> void:
+	if state == State.STOPPING:
+		state = State.IDLE
+
+
+func on_client_connected(client_id: int, info: Dictionary) -> void:
+	clients[client_id] = info
+	_server.emit_signal(&"client_connected", client_id)
+
+
+func on_client_disconnected(client_id: int, code: int, reason: String, clean: bool) -> void:
+	clients.erase(client_id)
+	_server.emit_signal(&"client_disconnected", client_id, code)
+	_server.emit_signal(&"client_closed", client_id, code, reason, clean)
+
+
+func on_connection_request(request_id: int, info: Dictionary) -> void:
+	pending_requests[request_id] = true
+	_server.emit_signal(&"connection_requested", request_id, info)
+
+
+func on_request_expired(request_id: int) -> void:
+	pending_requests.erase(request_id)
+	_server.emit_signal(&"connection_request_expired", request_id)
+
+
+func _on_sidecar_exited() -> void:
+	var code := child.exit_code()
+	if state == State.STARTING:
+		if _start_error.is_empty():
+			_start_error = "the sidecar (%s) exited with code %d before it listened%s" % [child.program, code,
+					child.output_hint()]
+		state = State.IDLE
+		return
+	if state == State.STOPPING:
+		# stop() is waiting for exactly this; it finishes the teardown.
+		return
+	var was_listening := state == State.LISTENING
+	var message := ("the sidecar (%s) exited unexpectedly with code %d%s; every client was dropped. "
+			+ "Call start() to restart it.") % [child.program, code, child.output_hint()]
+	teardown(false)
+	if was_listening:
+		_server.emit_signal(&"server_error", message)
+	_drop_clients(1006, "the server's sidecar process ended")
+	_server.emit_signal(&"server_stopped")
+
+
+func _drop_clients(code: int, reason: String) -> void:
+	var ids := clients.keys()
+	clients.clear()
+	for id: int in ids:
+		_server.emit_signal(&"client_disconnected", id, code)
+		_server.emit_signal(&"client_closed", id, code, reason, false)
+
+
+func _reset() -> void:
+	state = State.IDLE
+	events.reset()
+	commands.clear()
+	clients.clear()
+	pending_requests.clear()
+	port = 0
+	tls = false
+	capabilities = []
+	_start_error = ""
