@@ -27,6 +27,7 @@ GODOT_TESTS_ALLOWED_ERRORS=$(cat <<'EOF'
 locator	^ERROR: Parse JSON failed\. Error at line 0: Expected 'true', 'false', or 'null', got 'not'$
 node	^ERROR: WebSocketServer\.disconnect_client: close code 1001 is not allowed
 node	^ERROR: WebSocketServer\.disconnect_client: the reason is 124 bytes of UTF-8
+node	^ERROR: WebSocketServer: a room name cannot be empty
 live	^ERROR: Invalid status code\. Got: '401', expected '101'\.$
 live	^ERROR: Invalid response headers\.$
 EOF
@@ -34,7 +35,8 @@ EOF
 # Why each is expected:
 #   locator: test_locator.gd's _test_manifest feeds parse_manifest a manifest that is not JSON.
 #   node:    test_node.gd's _test_argument_checks calls disconnect_client with a reserved code
-#            and with a 124-byte reason; both must be refused with push_error.
+#            and with a 124-byte reason, and join_room with an empty room name; all must be
+#            refused with push_error.
 #   live:    test_live.gd's auth test connects Godot's own WebSocketPeer to a server that
 #            rejects it with 401; the engine's client logs the failed handshake twice.
 

@@ -27,7 +27,8 @@ static func fixture_start_options() -> Dictionary:
 		"subprotocols": PackedStringArray(["game.v1", "chat"]), "response_headers": {"x-server": "godot"},
 		"allowed_origins": PackedStringArray(), "permessage_deflate": false, "tls_cert_path": "", "tls_key_path": "",
 		"auth": true, "auth_timeout_ms": 5000, "max_outbound_buffer": 4194304, "max_messages_per_second": 200,
-		"message_burst": 1000,
+		"message_burst": 1000, "close_timeout_ms": 1000, "max_pending_requests": 1000, "max_inbound_total": 67108864,
+		"max_queued_events": 16777216,
 	}
 
 

@@ -81,7 +81,7 @@ const START_OPTIONS: PackedStringArray = [
 	"path", "max_message_size", "max_clients", "handshake_timeout_ms", "heartbeat_interval_ms",
 	"heartbeat_timeout_ms", "subprotocols", "response_headers", "allowed_origins", "permessage_deflate",
 	"tls_cert_path", "tls_key_path", "auth", "auth_timeout_ms", "max_outbound_buffer", "max_messages_per_second",
-	"message_burst",
+	"message_burst", "close_timeout_ms", "max_pending_requests", "max_inbound_total", "max_queued_events",
 ]
 
 ## TCP port used when the node starts itself ([member autostart]).
@@ -123,6 +123,15 @@ const START_OPTIONS: PackedStringArray = [
 ## Messages a client may send at once before [member max_messages_per_second]
 ## applies; 0 means one second's worth. Used only with a rate.
 @export_range(0, 2147483647) var message_burst: int = 0
+## A closing handshake (either side started it) not finished within this many
+## milliseconds ends the TCP connection; the client is then reported gone.
+@export_range(1, 60000) var close_timeout_ms: int = 1000
+## Bytes of unfinished incoming messages held for all clients together; the
+## client whose data crosses it is closed with 1008.
+@export_range(1, 2147483647) var max_inbound_total: int = 67108864
+## Bytes of events the sidecar holds while the game is not reading; meanwhile
+## no new connection is admitted (upgrades get 503).
+@export_range(1024, 2147483647) var max_queued_events: int = 16777216
 
 @export_group("Authentication")
 ## When [code]true[/code], every upgrade waits for [method accept_connection] or
@@ -130,6 +139,8 @@ const START_OPTIONS: PackedStringArray = [
 @export var auth: bool = false
 ## Requests not answered within this many milliseconds are rejected with 503.
 @export_range(1, 2147483647) var auth_timeout_ms: int = 5000
+## Most connection requests waiting for an answer; upgrades past it get 503.
+@export_range(1, 65535) var max_pending_requests: int = 1000
 
 @export_group("TLS")
 ## PEM certificate chain. With [member tls_key_path] set too the server speaks
