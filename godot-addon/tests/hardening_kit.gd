@@ -15,7 +15,9 @@ class Client:
 	var peer := WebSocketPeer.new()
 	var received: Array = []
 
-	func _init(url: String) -> void:
+	func _init(url: String, outbound_bytes: int = 0) -> void:
+		if outbound_bytes > 0:
+			peer.outbound_buffer_size = outbound_bytes
 		peer.connect_to_url(url)
 
 	func poll() -> void:
@@ -86,8 +88,9 @@ func _init(runner: Runner) -> void:
 	t = runner
 
 
-func client(url: String) -> Client:
-	var c := Client.new(url)
+## A client of [param url]; [param outbound_bytes] > 0 sets how much it may queue.
+func client(url: String, outbound_bytes: int = 0) -> Client:
+	var c := Client.new(url, outbound_bytes)
 	clients.append(c)
 	return c
 
