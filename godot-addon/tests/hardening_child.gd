@@ -1,7 +1,8 @@
 extends SceneTree
 ## A small game run in a child Godot process by the hardening tests, for the
 ## defects that kill, freeze or strand the game itself:
-## [code]$GODOT --headless --path godot-addon --script res://tests/hardening_child.gd -- --game=<name> --out=<file>[/code]
+## [code]$GODOT --headless --path godot-addon --script res://tests/hardening_child.gd --
+## --game=<name> --out=<file>[/code]
 ##
 ## It writes what it saw as [code]key=value[/code] lines to [code]--out[/code]
 ## (flushed at once: the parent reads them while the game runs, and a game
@@ -73,6 +74,8 @@ func _play(game: String) -> void:
 			await _spawn_then_idle()
 		"autostart_busy":
 			await _autostart_busy()
+		"start_stop":
+			_start_stop()
 		_:
 			_note("unknown_game", game)
 			quit(2)
@@ -176,3 +179,12 @@ func _autostart_busy() -> void:
 		await process_frame
 	_note("listening", 1 if server.is_listening() else 0)
 	holder.stop()
+
+
+# Defect 8: one start() and stop(), with the sidecar found by the locator
+# (the parent makes it extract a compressed one into an empty user://).
+func _start_stop() -> void:
+	var server := _server()
+	if _started(server, 0):
+		server.stop()
+	server.free()

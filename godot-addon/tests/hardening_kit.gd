@@ -194,22 +194,42 @@ static func _is_zombie(pid: int) -> bool:
 	return line.substr(line.rfind(")") + 2, 1) == "Z"
 
 
-## A fresh scratch folder under the OS temp folder for [param what].
+## A scratch folder of this run for [param what].
 static func scratch_dir(what: String) -> String:
 	var dir := OS.get_cache_dir().path_join("ws-hardening-%d-%s" % [OS.get_process_id(), what])
 	DirAccess.make_dir_recursive_absolute(dir)
 	return dir
 
 
+## Deletes every scratch folder of this run.
+static func remove_scratch() -> void:
+	var prefix := "ws-hardening-%d-" % OS.get_process_id()
+	for entry: String in DirAccess.get_directories_at(OS.get_cache_dir()):
+		if entry.begins_with(prefix):
+			remove_tree(OS.get_cache_dir().path_join(entry))
+
+
+## Deletes [param dir] and everything in it (symbolic links are not followed).
+static func remove_tree(dir: String) -> void:
+	for sub: String in DirAccess.get_directories_at(dir):
+		remove_tree(dir.path_join(sub))
+	for file: String in DirAccess.get_files_at(dir):
+		DirAccess.remove_absolute(dir.path_join(file))
+	DirAccess.remove_absolute(dir)
+
+
 ## Starts [code]hardening_child.gd[/code] in a child Godot with [param game]
-## and [param args] (each [code]--key=value[/code]).
-static func spawn_child(game: String, args: PackedStringArray = []) -> ChildGame:
+## and [param args] (each [code]--key=value[/code]), in [param project] (this
+## project when empty); [param tag] keeps the files of parallel games apart.
+static func spawn_child(
+		game: String, args: PackedStringArray = [], project: String = "", tag: String = "") -> ChildGame:
 	var child := ChildGame.new()
-	var dir := scratch_dir(game)
+	var dir := scratch_dir(game + tag)
 	child.out_path = dir.path_join("findings.txt")
 	child.log_path = dir.path_join("log.txt")
 	DirAccess.remove_absolute(child.out_path)
-	var project := ProjectSettings.globalize_path("res://")
+	if project.is_empty():
+		project = ProjectSettings.globalize_path("res://")
 	var godot_args := PackedStringArray([
 			"--headless", "--path", project, "--script", CHILD_SCRIPT, "--", "--game=" + game,
 			"--out=" + child.out_path])

@@ -6,6 +6,7 @@ extends RefCounted
 ## The API the fixes are tested against is proposed in [code]PROPOSED-API.md[/code].
 
 const Runner := preload("res://tests/run_tests.gd")
+const Kit := preload("res://tests/hardening_kit.gd")
 
 ## One file per theme, each run in turn.
 const PARTS: PackedStringArray = [
@@ -28,3 +29,4 @@ func run(runner: Runner) -> void:
 		var suite: RefCounted = script.new()
 		await suite.run(runner)
 		print("   %s: %d ms" % [part.get_file(), Time.get_ticks_msec() - started])
+	Kit.remove_scratch()

@@ -77,7 +77,9 @@ func _test_two_servers() -> void:
 	var stop_ms := Time.get_ticks_msec() - began
 	t.check(stop_ms <= STOP_BOUND_MS, "defect 3: A.stop() with server B running returns within %d ms (took %d ms)" % [
 			STOP_BOUND_MS, stop_ms])
-	t.check(await kit.wait(func() -> bool: return a_client.is_closed(), 3000), "defect 3: A's client is closed by A.stop()")
+	t.check(
+			await kit.wait(func() -> bool: return a_client.is_closed(), 3000),
+			"defect 3: A's client is closed by A.stop()")
 	t.check_eq(a_client.peer.get_close_code(), 1001, "defect 3: A's client sees 1001 after A.stop() with B running")
 	a.free()
 	pair = await _server_with_client("defect 3 (free)")
@@ -90,8 +92,12 @@ func _test_two_servers() -> void:
 	var free_ms := Time.get_ticks_msec() - began
 	t.check(free_ms <= STOP_BOUND_MS, "defect 3: A.free() with server B running returns within %d ms (took %d ms)" % [
 			STOP_BOUND_MS, free_ms])
-	t.check(await kit.wait(func() -> bool: return freed_client.is_closed(), 3000), "defect 3: A's client is closed by A.free()")
-	t.check_eq(freed_client.peer.get_close_code(), 1001, "defect 3: A's client sees 1001 (not 1006) after A.free() with B running")
+	t.check(
+			await kit.wait(func() -> bool: return freed_client.is_closed(), 3000),
+			"defect 3: A's client is closed by A.free()")
+	t.check_eq(
+			freed_client.peer.get_close_code(), 1001,
+			"defect 3: A's client sees 1001 (not 1006) after A.free() with B running")
 	other.process()
 	t.check(other.is_listening(), "defect 3: B still listens after A stopped and was freed")
 	other.stop()
@@ -127,7 +133,8 @@ func _test_start_from_server_error() -> void:
 	var gone_at := log.find("disconnected %d 1006" % old_ids[0])
 	t.check(
 			gone_at >= 0 and gone_at < started_at,
-			"defect 5: start() from server_error: the old client's client_disconnected(1006) comes before the new start: %s" % [log])
+			("defect 5: start() from server_error: the old client's client_disconnected(1006) comes before the new "
+					+ "start: %s") % [log])
 	t.check(
 			stopped_at >= 0 and stopped_at < started_at,
 			"defect 5: start() from server_error: server_stopped comes before the new server_started: %s" % [log])
