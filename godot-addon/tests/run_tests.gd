@@ -4,7 +4,7 @@ extends SceneTree
 ##
 ## Runs every suite, prints one line per failed check and a summary, and quits
 ## with exit code 1 if any check failed. [code]--only=<suite>[/code] runs one
-## suite (codec, locator, command_writer, event_reader, node, options, live).
+## suite (codec, locator, command_writer, event_reader, node, options, live, hardening).
 
 const SUITES: Dictionary = {
 	"codec": "res://tests/test_codec.gd",
@@ -14,7 +14,12 @@ const SUITES: Dictionary = {
 	"node": "res://tests/test_node.gd",
 	"options": "res://tests/test_options.gd",
 	"live": "res://tests/test_live.gd",
+	"hardening": "res://tests/test_hardening.gd",
 }
+
+## Suites that run only when named with [code]--only[/code] (issue #18's
+## attack, which fails until its fixes land).
+const OPT_IN_SUITES: PackedStringArray = ["hardening"]
 
 ## Longest a whole run may take.
 const WATCHDOG_SECONDS: int = 300
@@ -92,6 +97,8 @@ func _main() -> void:
 	var started := Time.get_ticks_msec()
 	for suite_name: String in SUITES:
 		if not only.is_empty() and suite_name != only:
+			continue
+		if only.is_empty() and OPT_IN_SUITES.has(suite_name):
 			continue
 		current_suite = suite_name
 		var before_checks := checks
