@@ -5,7 +5,7 @@
 import { Command, ErrorCode, Event } from '../protocol/constants.js';
 import { parseMessage } from '../protocol/message-codec.js';
 import type { AnyEvent } from '../protocol/messages.js';
-import { unpackValue } from '../protocol/msgpack.js';
+import { decodeStrict } from '../protocol/strict-decoder.js';
 import { parseCommand } from './command-parser.js';
 import { toPayload } from './outbound.js';
 import type { SidecarServer } from './sidecar-server.js';
@@ -28,9 +28,9 @@ export class CommandDispatcher {
     }
     let value: unknown;
     try {
-      value = unpackValue(body);
+      value = decodeStrict(body);
     } catch (error) {
-      this.emit([Event.ERROR, ErrorCode.MALFORMED_COMMAND, `a ${body.length}-byte frame is not valid MessagePack (${(error as Error).message})`, 0]);
+      this.emit([Event.ERROR, ErrorCode.MALFORMED_COMMAND, `a ${body.length}-byte frame is not plain MessagePack (${(error as Error).message})`, 0]);
       return;
     }
     const parsed = parseCommand(value);
