@@ -13,6 +13,8 @@ import type { SidecarServer } from './sidecar-server.js';
 export class CommandDispatcher {
   private readonly server: SidecarServer;
   private readonly emit: (event: AnyEvent) => void;
+  /** The `start` or `stop` still being carried out, if any: the next one waits for it. */
+  private lifecycle: Promise<void> | undefined;
 
   constructor(server: SidecarServer, emit: (event: AnyEvent) => void) {
     this.server = server;
@@ -42,10 +44,13 @@ export class CommandDispatcher {
     const server = this.server;
     switch (command[0]) {
       case Command.START:
-        server.start(command[1], command[2] as Record<string, unknown>);
+        this.inOrder(() => {
+          server.start(command[1], command[2] as Record<string, unknown>);
+          return server.startSettled;
+        });
         break;
       case Command.STOP:
-        void server.stop();
+        this.inOrder(() => server.stop());
         break;
       case Command.SEND_TEXT:
       case Command.SEND_BINARY:
@@ -81,5 +86,18 @@ export class CommandDispatcher {
         this.emit([Event.STATS, command[1], server.stats()]);
         break;
     }
+  }
+
+  /**
+   * Runs `step` (a start or a stop) once the previous one finished, at once when none is running:
+   * `stop` then `start` in one write answers `stopped` then `listening`, in command order, instead
+   * of an `already_listening` for a server that was on its way down.
+   */
+  private inOrder(step: () => Promise<void>): void {
+    const run = this.lifecycle === undefined ? step() : this.lifecycle.then(step);
+    const tail = run.finally(() => {
+      if (this.lifecycle === tail) this.lifecycle = undefined;
+    });
+    this.lifecycle = tail;
   }
 }

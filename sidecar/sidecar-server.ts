@@ -133,6 +133,11 @@ export class SidecarServer {
     );
   }
 
+  /** Settles once the latest `start` was answered (at once when none is binding its port). */
+  get startSettled(): Promise<void> {
+    return this.startAnswered;
+  }
+
   /** Handles `stop`: closes every client with 1001, stops listening, then reports `stopped`. */
   async stop(): Promise<void> {
     // A start still binding its port is answered first: every start gets exactly one answer.
@@ -150,6 +155,7 @@ export class SidecarServer {
    * `graceMs` to answer before their sockets are destroyed.
    */
   async shutdown(graceMs = 500): Promise<void> {
+    if (this.state === 'starting') await this.startAnswered;
     if (this.state === 'idle') return;
     await this.closeEverything(1001, 'server shutting down', graceMs);
   }
