@@ -62,7 +62,7 @@ class Reader {
 
   value(depth: number): unknown {
     const start = this.at;
-    const tag = this.take(1, 'a value')[0]!;
+    const tag = this.buf[this.skip(1, 'a value')]!;
     if (tag < 0x80) return tag;
     if (tag >= 0xe0) return tag - 0x100;
     if (tag <= 0x8f) return this.map(tag & 0x0f, depth);
@@ -75,16 +75,16 @@ class Reader {
       case 0xc4: return this.bin(this.uint(1));
       case 0xc5: return this.bin(this.uint(2));
       case 0xc6: return this.bin(this.uint(4));
-      case 0xca: return new WireFloat(this.take(4, 'float32').readFloatBE(0));
-      case 0xcb: return new WireFloat(this.take(8, 'float64').readDoubleBE(0));
+      case 0xca: return new WireFloat(this.buf.readFloatBE(this.skip(4, 'float32')));
+      case 0xcb: return new WireFloat(this.buf.readDoubleBE(this.skip(8, 'float64')));
       case 0xcc: return this.uint(1);
       case 0xcd: return this.uint(2);
       case 0xce: return this.uint(4);
-      case 0xcf: return exact(this.take(8, 'uint64').readBigUInt64BE(0));
-      case 0xd0: return this.take(1, 'int8').readInt8(0);
-      case 0xd1: return this.take(2, 'int16').readInt16BE(0);
-      case 0xd2: return this.take(4, 'int32').readInt32BE(0);
-      case 0xd3: return exact(this.take(8, 'int64').readBigInt64BE(0));
+      case 0xcf: return exact(this.buf.readBigUInt64BE(this.skip(8, 'uint64')));
+      case 0xd0: return this.buf.readInt8(this.skip(1, 'int8'));
+      case 0xd1: return this.buf.readInt16BE(this.skip(2, 'int16'));
+      case 0xd2: return this.buf.readInt32BE(this.skip(4, 'int32'));
+      case 0xd3: return exact(this.buf.readBigInt64BE(this.skip(8, 'int64')));
       case 0xd9: return this.str(this.uint(1));
       case 0xda: return this.str(this.uint(2));
       case 0xdb: return this.str(this.uint(4));
@@ -98,28 +98,36 @@ class Reader {
     throw new StrictDecodeError(`${what} at offset ${start}: the wire allows plain MessagePack only`);
   }
 
-  private take(n: number, what: string): Buffer {
-    const end = this.at + n;
-    if (end > this.buf.length) {
-      throw new StrictDecodeError(`${what} at offset ${this.at} needs ${n} byte(s), ${this.buf.length - this.at} left`);
+  /** Moves past `n` bytes and returns where they start. */
+  private skip(n: number, what: string): number {
+    const at = this.at;
+    if (at + n > this.buf.length) {
+      throw new StrictDecodeError(`${what} at offset ${at} needs ${n} byte(s), ${this.buf.length - at} left`);
     }
-    const view = this.buf.subarray(this.at, end);
-    this.at = end;
-    return view;
+    this.at = at + n;
+    return at;
   }
 
   private uint(width: 1 | 2 | 4): number {
-    const bytes = this.take(width, 'a length or integer');
-    return width === 1 ? bytes[0]! : width === 2 ? bytes.readUInt16BE(0) : bytes.readUInt32BE(0);
+    const at = this.skip(width, 'a length or integer');
+    return width === 1 ? this.buf[at]! : width === 2 ? this.buf.readUInt16BE(at) : this.buf.readUInt32BE(at);
   }
 
   private str(n: number): string | NotUtf8 {
-    const bytes = this.take(n, 'a str');
+    const at = this.skip(n, 'a str');
+    const end = at + n;
+    // Short ASCII, most keys and names, needs neither the UTF-8 check nor the UTF-8 decoder.
+    if (n <= 32) {
+      const ascii = asciiString(this.buf, at, end);
+      if (ascii !== undefined) return ascii;
+    }
+    const bytes = this.buf.subarray(at, end);
     return isUtf8(bytes) ? bytes.toString('utf8') : new NotUtf8(bytes);
   }
 
   private bin(n: number): Buffer {
-    return this.take(n, 'a bin');
+    const at = this.skip(n, 'a bin');
+    return this.buf.subarray(at, at + n);
   }
 
   private array(n: number, depth: number): unknown[] {
@@ -148,6 +156,17 @@ class Reader {
       throw new StrictDecodeError(`${what} header before offset ${this.at} announces ${elements} element(s), only ${this.buf.length - this.at} byte(s) are left`);
     }
   }
+}
+
+/** The bytes as a string when they are all ASCII, else undefined. */
+function asciiString(buf: Buffer, at: number, end: number): string | undefined {
+  let text = '';
+  for (let i = at; i < end; i++) {
+    const byte = buf[i]!;
+    if (byte >= 0x80) return undefined;
+    text += String.fromCharCode(byte);
+  }
+  return text;
 }
 
 /** An int64/uint64 as a number when that is exact, else as a bigint. */
