@@ -91,10 +91,12 @@ export class CommandDispatcher {
   /**
    * Runs `step` (a start or a stop) once the previous one finished, at once when none is running:
    * `stop` then `start` in one write answers `stopped` then `listening`, in command order, instead
-   * of an `already_listening` for a server that was on its way down.
+   * of an `already_listening` for a server that was on its way down. A step that returns no
+   * promise finished when it returned and holds nothing up.
    */
-  private inOrder(step: () => Promise<void>): void {
+  private inOrder(step: () => Promise<void> | void): void {
     const run = this.lifecycle === undefined ? step() : this.lifecycle.then(step);
+    if (!(run instanceof Promise)) return;
     const tail = run.finally(() => {
       if (this.lifecycle === tail) this.lifecycle = undefined;
     });

@@ -126,7 +126,7 @@ function stringMap(raw: Record<string, unknown>, key: KeyOf<'map str → str'>):
 }
 
 function describe(value: unknown): string {
-  if (value instanceof WireFloat) return `the float ${value.value}`;
+  if (value instanceof WireFloat) return Number.isInteger(value.value) ? `${value.value}.0 (a float)` : String(value.value);
   if (value instanceof NotUtf8) return 'a str that is not valid UTF-8';
   if (value instanceof Uint8Array) return `binary data (${value.length} bytes)`;
   if (Array.isArray(value)) return 'an array';

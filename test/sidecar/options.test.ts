@@ -51,7 +51,7 @@ describe('resolveOptions', () => {
   });
 
   it('refuses floats, bigints and str that is not UTF-8 where the strict decoder produced them', () => {
-    expect(() => resolveOptions({ port: new WireFloat(8080) })).toThrow(/"port" must be an integer from 0 to 65535, got the float 8080/);
+    expect(() => resolveOptions({ port: new WireFloat(8080) })).toThrow(/"port" must be an integer from 0 to 65535, got 8080.0 \(a float\)/);
     expect(() => resolveOptions({ port: 2n ** 60n })).toThrow(/"port" must be an integer/);
     expect(() => resolveOptions({ host: new NotUtf8(Buffer.from([0xc0, 0xaf])) })).toThrow(/"host" must be a string, got a str that is not valid UTF-8/);
     expect(() => resolveOptions({ response_headers: new WireFloat(1.5) })).toThrow(/"response_headers" must be a map/);
