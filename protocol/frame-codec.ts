@@ -39,6 +39,7 @@ export class FrameDecoder {
   /** Total bytes (prefix included) of the incomplete frame at the head, once its prefix is known. */
   private bytesNeeded = 0;
   private readonly maxFrameLength: number;
+  private broken: FrameLengthError | undefined;
 
   /**
    * @param maxFrameLength largest body accepted; default `MAX_FRAME_LENGTH` (256 MiB)
@@ -55,11 +56,20 @@ export class FrameDecoder {
     return this.pendingBytes;
   }
 
+  /** The impossible length prefix that broke the stream, once one was read; every later push throws it. */
+  get failure(): FrameLengthError | undefined {
+    return this.broken;
+  }
+
   /**
-   * Adds a chunk and returns every frame body it completed, in order.
-   * @throws FrameLengthError when a prefix announces an impossible length
+   * Adds a chunk and returns every frame body it completed, in order. When an impossible length
+   * prefix follows complete frames, those frames are still returned (PROTOCOL.md: every complete
+   * frame before it is executed) and `failure` holds the error.
+   * @throws FrameLengthError when the stream was broken before this chunk, or the chunk's first
+   *   new prefix is impossible (no frame to return)
    */
   push(chunk: Uint8Array): Buffer[] {
+    if (this.broken !== undefined) throw this.broken;
     if (chunk.length === 0) return [];
     this.pending.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
     this.pendingBytes += chunk.length;
@@ -76,7 +86,11 @@ export class FrameDecoder {
     let offset = 0;
     while (buffer.length - offset >= LENGTH_PREFIX_BYTES) {
       const length = buffer.readUInt32LE(offset);
-      if (length === 0 || length > this.maxFrameLength) throw new FrameLengthError(length);
+      if (length === 0 || length > this.maxFrameLength) {
+        this.broken = new FrameLengthError(length);
+        if (frames.length === 0) throw this.broken;
+        return frames;
+      }
       const end = offset + LENGTH_PREFIX_BYTES + length;
       if (end > buffer.length) {
         this.bytesNeeded = end - offset;

@@ -34,8 +34,11 @@ export type RoomBinaryCommand = [C['ROOM_BINARY'], room: string, data: Uint8Arra
 export type DisconnectCommand = [C['DISCONNECT'], clientId: number, code: number, reason: string];
 export type AcceptCommand = [C['ACCEPT'], requestId: number, subprotocol: string];
 export type RejectCommand = [C['REJECT'], requestId: number, httpStatus: number, reason: string];
-export type PingCommand = [C['PING'], token: number];
-export type GetStatsCommand = [C['GET_STATS'], token: number];
+/** A `ping`/`get_stats` token: any MessagePack integer, echoed exactly (a bigint past 2^53). */
+export type Token = number | bigint;
+
+export type PingCommand = [C['PING'], token: Token];
+export type GetStatsCommand = [C['GET_STATS'], token: Token];
 
 export type AnyCommand =
   | StartCommand
@@ -88,8 +91,8 @@ export type TextEvent = [E['TEXT'], clientId: number, text: string];
 export type BinaryEvent = [E['BINARY'], clientId: number, data: Uint8Array];
 export type ClientDisconnectedEvent = [E['CLIENT_DISCONNECTED'], clientId: number, code: number, reason: string, clean: boolean];
 export type ErrorEvent = [E['ERROR'], code: string, message: string, clientId: number];
-export type PongEvent = [E['PONG'], token: number];
-export type StatsEvent = [E['STATS'], token: number, stats: Stats];
+export type PongEvent = [E['PONG'], token: Token];
+export type StatsEvent = [E['STATS'], token: Token, stats: Stats];
 export type RequestExpiredEvent = [E['REQUEST_EXPIRED'], requestId: number];
 
 export type AnyEvent =

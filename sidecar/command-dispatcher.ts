@@ -5,7 +5,7 @@
 import { Command, ErrorCode, Event } from '../protocol/constants.js';
 import { parseMessage } from '../protocol/message-codec.js';
 import type { AnyEvent } from '../protocol/messages.js';
-import { unpackValue } from '../protocol/msgpack.js';
+import { decodeStrict } from '../protocol/strict-decoder.js';
 import { parseCommand } from './command-parser.js';
 import { toPayload } from './outbound.js';
 import type { SidecarServer } from './sidecar-server.js';
@@ -13,6 +13,8 @@ import type { SidecarServer } from './sidecar-server.js';
 export class CommandDispatcher {
   private readonly server: SidecarServer;
   private readonly emit: (event: AnyEvent) => void;
+  /** The `start` or `stop` still being carried out, if any: the next one waits for it. */
+  private lifecycle: Promise<void> | undefined;
 
   constructor(server: SidecarServer, emit: (event: AnyEvent) => void) {
     this.server = server;
@@ -28,9 +30,9 @@ export class CommandDispatcher {
     }
     let value: unknown;
     try {
-      value = unpackValue(body);
+      value = decodeStrict(body);
     } catch (error) {
-      this.emit([Event.ERROR, ErrorCode.MALFORMED_COMMAND, `a ${body.length}-byte frame is not valid MessagePack (${(error as Error).message})`, 0]);
+      this.emit([Event.ERROR, ErrorCode.MALFORMED_COMMAND, `a ${body.length}-byte frame is not plain MessagePack (${(error as Error).message})`, 0]);
       return;
     }
     const parsed = parseCommand(value);
@@ -42,10 +44,13 @@ export class CommandDispatcher {
     const server = this.server;
     switch (command[0]) {
       case Command.START:
-        server.start(command[1], command[2] as Record<string, unknown>);
+        this.inOrder(() => {
+          server.start(command[1], command[2] as Record<string, unknown>);
+          return server.startSettled;
+        });
         break;
       case Command.STOP:
-        void server.stop();
+        this.inOrder(() => server.stop());
         break;
       case Command.SEND_TEXT:
       case Command.SEND_BINARY:
@@ -81,5 +86,20 @@ export class CommandDispatcher {
         this.emit([Event.STATS, command[1], server.stats()]);
         break;
     }
+  }
+
+  /**
+   * Runs `step` (a start or a stop) once the previous one finished, at once when none is running:
+   * `stop` then `start` in one write answers `stopped` then `listening`, in command order, instead
+   * of an `already_listening` for a server that was on its way down. A step that returns no
+   * promise finished when it returned and holds nothing up.
+   */
+  private inOrder(step: () => Promise<void> | void): void {
+    const run = this.lifecycle === undefined ? step() : this.lifecycle.then(step);
+    if (!(run instanceof Promise)) return;
+    const tail = run.finally(() => {
+      if (this.lifecycle === tail) this.lifecycle = undefined;
+    });
+    this.lifecycle = tail;
   }
 }

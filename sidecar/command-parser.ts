@@ -1,45 +1,64 @@
 /**
- * Checks an untrusted decoded frame against the command shapes in
- * PROTOCOL.md. Returns the typed command, or a message saying what is wrong
- * so the sidecar can answer with an `error` event and keep serving.
+ * Checks an untrusted decoded frame (from `protocol/strict-decoder.ts`) against the command shapes
+ * in PROTOCOL.md. Returns the typed command, or a code and a message saying what is wrong so the
+ * sidecar can answer with an `error` event and keep serving.
  */
 import { Command } from '../protocol/constants.js';
 import type { AnyCommand } from '../protocol/messages.js';
+import { isWireMap, NotUtf8, WireFloat } from '../protocol/strict-decoder.js';
 
-type Kind = 'int' | 'str' | 'bin' | 'map';
+/** `token` is an int echoed exactly (a bigint past 2^53); every other `int` is read as a number. */
+type Kind = 'int' | 'token' | 'str' | 'bin' | 'map';
 
-const SHAPES: Record<number, { name: string; args: Kind[] }> = {
-  [Command.START]: { name: 'start', args: ['int', 'map'] },
-  [Command.STOP]: { name: 'stop', args: [] },
-  [Command.SEND_TEXT]: { name: 'send_text', args: ['int', 'str'] },
-  [Command.SEND_BINARY]: { name: 'send_binary', args: ['int', 'bin'] },
-  [Command.BROADCAST_TEXT]: { name: 'broadcast_text', args: ['str', 'int'] },
-  [Command.BROADCAST_BINARY]: { name: 'broadcast_binary', args: ['bin', 'int'] },
-  [Command.JOIN_ROOM]: { name: 'join_room', args: ['int', 'str'] },
-  [Command.LEAVE_ROOM]: { name: 'leave_room', args: ['int', 'str'] },
-  [Command.ROOM_TEXT]: { name: 'room_text', args: ['str', 'str', 'int'] },
-  [Command.ROOM_BINARY]: { name: 'room_binary', args: ['str', 'bin', 'int'] },
-  [Command.DISCONNECT]: { name: 'disconnect', args: ['int', 'int', 'str'] },
-  [Command.ACCEPT]: { name: 'accept', args: ['int', 'str'] },
-  [Command.REJECT]: { name: 'reject', args: ['int', 'int', 'str'] },
-  [Command.PING]: { name: 'ping', args: ['int'] },
-  [Command.GET_STATS]: { name: 'get_stats', args: ['int'] },
+interface Shape {
+  name: string;
+  args: Kind[];
+  /** The arguments' names in PROTOCOL.md, for messages about one of them. */
+  names: string[];
+}
+
+function shape(name: string, ...args: Array<`${string}:${Kind}`>): Shape {
+  return { name, args: args.map((arg) => arg.split(':')[1] as Kind), names: args.map((arg) => arg.split(':')[0]!) };
+}
+
+const SHAPES: Record<number, Shape> = {
+  [Command.START]: shape('start', 'protocol_version:int', 'options:map'),
+  [Command.STOP]: shape('stop'),
+  [Command.SEND_TEXT]: shape('send_text', 'client_id:int', 'text:str'),
+  [Command.SEND_BINARY]: shape('send_binary', 'client_id:int', 'data:bin'),
+  [Command.BROADCAST_TEXT]: shape('broadcast_text', 'text:str', 'exclude:int'),
+  [Command.BROADCAST_BINARY]: shape('broadcast_binary', 'data:bin', 'exclude:int'),
+  [Command.JOIN_ROOM]: shape('join_room', 'client_id:int', 'room:str'),
+  [Command.LEAVE_ROOM]: shape('leave_room', 'client_id:int', 'room:str'),
+  [Command.ROOM_TEXT]: shape('room_text', 'room:str', 'text:str', 'exclude:int'),
+  [Command.ROOM_BINARY]: shape('room_binary', 'room:str', 'data:bin', 'exclude:int'),
+  [Command.DISCONNECT]: shape('disconnect', 'client_id:int', 'code:int', 'reason:str'),
+  [Command.ACCEPT]: shape('accept', 'request_id:int', 'subprotocol:str'),
+  [Command.REJECT]: shape('reject', 'request_id:int', 'http_status:int', 'reason:str'),
+  [Command.PING]: shape('ping', 'token:token'),
+  [Command.GET_STATS]: shape('get_stats', 'token:token'),
 };
 
 export type ParseResult =
   | { ok: true; command: AnyCommand }
-  | { ok: false; code: 'malformed_command' | 'unknown_command'; message: string };
+  | { ok: false; code: 'malformed_command' | 'unknown_command' | 'invalid_argument'; message: string };
+
+function isInteger(value: unknown): value is number | bigint {
+  return typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value));
+}
 
 function matches(value: unknown, kind: Kind): boolean {
   switch (kind) {
     case 'int':
-      return typeof value === 'number' && Number.isInteger(value);
+    case 'token':
+      return isInteger(value);
     case 'str':
-      return typeof value === 'string';
+      // Not UTF-8 is the right type with a wrong value: checked after the types, as invalid_argument.
+      return typeof value === 'string' || value instanceof NotUtf8;
     case 'bin':
       return value instanceof Uint8Array;
     case 'map':
-      return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
+      return isWireMap(value);
   }
 }
 
@@ -47,11 +66,15 @@ function kindOf(value: unknown): string {
   if (value === null || value === undefined) return 'nil';
   if (value instanceof Uint8Array) return 'bin';
   if (Array.isArray(value)) return 'array';
+  if (value instanceof WireFloat) return 'float';
+  if (typeof value === 'bigint') return 'int';
   if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
-  if (typeof value === 'string') return 'str';
+  if (typeof value === 'string' || value instanceof NotUtf8) return 'str';
   if (typeof value === 'boolean') return 'bool';
   return 'map';
 }
+
+const kindName = (kind: Kind): string => (kind === 'token' ? 'int' : kind);
 
 /** Validates one decoded frame value. Extra trailing elements are allowed (PROTOCOL.md). */
 export function parseCommand(value: unknown): ParseResult {
@@ -67,22 +90,27 @@ export function parseCommand(value: unknown): ParseResult {
     const hint = op >= 64 && op <= 127 ? ' (that is an event opcode: events flow from the sidecar to the host)' : '';
     return { ok: false, code: 'unknown_command', message: `unknown command opcode ${op}${hint}` };
   }
-  if (value.length < shape.args.length + 1) {
-    return {
-      ok: false,
-      code: 'malformed_command',
-      message: `${shape.name} takes ${shape.args.length} argument(s) (${shape.args.join(', ')}), got ${value.length - 1}`,
-    };
+  const { name, args, names } = shape;
+  if (value.length < args.length + 1) {
+    return { ok: false, code: 'malformed_command', message: `${name} takes ${args.length} argument(s) (${args.map(kindName).join(', ')}), got ${value.length - 1}` };
   }
-  for (let i = 0; i < shape.args.length; i++) {
-    const kind = shape.args[i]!;
-    if (!matches(value[i + 1], kind)) {
-      return {
-        ok: false,
-        code: 'malformed_command',
-        message: `${shape.name} argument ${i + 1} must be ${kind}, got ${kindOf(value[i + 1])}`,
-      };
+  let command = value;
+  for (let i = 0; i < args.length; i++) {
+    const arg: unknown = value[i + 1];
+    if (!matches(arg, args[i]!)) {
+      return { ok: false, code: 'malformed_command', message: `${name} argument ${i + 1} must be ${kindName(args[i]!)}, got ${kindOf(arg)}` };
+    }
+    // An id, code or status past 2^53 names nothing that exists and fails every range check, as its
+    // nearest double does; only tokens come back, and they come back exact.
+    if (typeof arg === 'bigint' && args[i] === 'int') {
+      if (command === value) command = [...value];
+      command[i + 1] = Number(arg);
     }
   }
-  return { ok: true, command: value as AnyCommand };
+  for (let i = 0; i < args.length; i++) {
+    if (value[i + 1] instanceof NotUtf8) {
+      return { ok: false, code: 'invalid_argument', message: `${name} argument ${i + 1} (${names[i]}) is not valid UTF-8: the command was not carried out` };
+    }
+  }
+  return { ok: true, command: command as AnyCommand };
 }

@@ -31,18 +31,18 @@ emit([Event.HELLO, PROTOCOL_VERSION, SIDECAR_VERSION, [...CAPABILITIES]]);
 
 process.stdin.on('data', (chunk: Buffer) => {
   if (exiting) return;
-  let frames: Buffer[];
+  let frames: Buffer[] = [];
   try {
     frames = decoder.push(chunk);
   } catch (error) {
-    if (error instanceof FrameLengthError) {
-      log('error', `${error.message}; exiting because the command stream cannot be trusted any more`);
-      void exit(EXIT_BROKEN_STREAM);
-      return;
-    }
-    throw error;
+    if (!(error instanceof FrameLengthError)) throw error;
   }
+  // Frames before an impossible prefix are executed and answered first (PROTOCOL.md, "Transport").
   for (const frame of frames) dispatcher.dispatchFrame(frame);
+  if (decoder.failure !== undefined) {
+    log('error', `${decoder.failure.message}; exiting because the command stream cannot be trusted any more`);
+    void exit(EXIT_BROKEN_STREAM);
+  }
 });
 process.stdin.on('end', () => void exit(EXIT_OK, 'stdin closed: the host went away'));
 process.stdin.on('error', (error) => void exit(EXIT_OK, `stdin failed (${error.message}): the host went away`));

@@ -5,6 +5,7 @@
  */
 import type { StartOptions } from '../protocol/messages.js';
 import { type START_OPTIONS, startOption } from '../protocol/start-options.js';
+import { isWireMap, NotUtf8, WireFloat } from '../protocol/strict-decoder.js';
 
 /** Options after defaults are applied, in the sidecar's own camelCase. */
 export interface ServerOptions {
@@ -71,10 +72,20 @@ export class InvalidOptionError extends TypeError {
 
 type KeyOf<T extends string> = Extract<(typeof START_OPTIONS)[number], { type: T }>['key'];
 
+/**
+ * The option's value, or undefined when the key is missing (then the default applies). A key that
+ * is present takes no default, whatever it holds: nil is refused like any other wrong type.
+ */
+function present(raw: Record<string, unknown>, key: string): unknown {
+  const value = raw[key];
+  if (value === null) throw new InvalidOptionError(`option "${key}" is nil: leave the key out to get its default`);
+  return value;
+}
+
 function integer(raw: Record<string, unknown>, key: KeyOf<'int'>): number {
   const { default: fallback, min, max } = startOption(key);
-  const value = raw[key];
-  if (value === undefined || value === null) return fallback;
+  const value = present(raw, key);
+  if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new InvalidOptionError(`option "${key}" must be an integer from ${min} to ${max}, got ${describe(value)}`);
   }
@@ -82,22 +93,22 @@ function integer(raw: Record<string, unknown>, key: KeyOf<'int'>): number {
 }
 
 function string(raw: Record<string, unknown>, key: KeyOf<'str'>): string {
-  const value = raw[key];
-  if (value === undefined || value === null) return startOption(key).default;
+  const value = present(raw, key);
+  if (value === undefined) return startOption(key).default;
   if (typeof value !== 'string') throw new InvalidOptionError(`option "${key}" must be a string, got ${describe(value)}`);
   return value;
 }
 
 function boolean(raw: Record<string, unknown>, key: KeyOf<'bool'>): boolean {
-  const value = raw[key];
-  if (value === undefined || value === null) return startOption(key).default;
+  const value = present(raw, key);
+  if (value === undefined) return startOption(key).default;
   if (typeof value !== 'boolean') throw new InvalidOptionError(`option "${key}" must be true or false, got ${describe(value)}`);
   return value;
 }
 
 function stringList(raw: Record<string, unknown>, key: KeyOf<'array of str'>): string[] {
-  const value = raw[key];
-  if (value === undefined || value === null) return [...startOption(key).default];
+  const value = present(raw, key);
+  if (value === undefined) return [...startOption(key).default];
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
     throw new InvalidOptionError(`option "${key}" must be an array of strings, got ${describe(value)}`);
   }
@@ -105,9 +116,9 @@ function stringList(raw: Record<string, unknown>, key: KeyOf<'array of str'>): s
 }
 
 function stringMap(raw: Record<string, unknown>, key: KeyOf<'map str → str'>): Record<string, string> {
-  const value = raw[key];
-  if (value === undefined || value === null) return { ...startOption(key).default };
-  if (typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
+  const value = present(raw, key);
+  if (value === undefined) return { ...startOption(key).default };
+  if (!isWireMap(value)) {
     throw new InvalidOptionError(`option "${key}" must be a map of strings to strings, got ${describe(value)}`);
   }
   const result: Record<string, string> = {};
@@ -122,6 +133,8 @@ function stringMap(raw: Record<string, unknown>, key: KeyOf<'map str → str'>):
 }
 
 function describe(value: unknown): string {
+  if (value instanceof WireFloat) return Number.isInteger(value.value) ? `${value.value}.0 (a float)` : String(value.value);
+  if (value instanceof NotUtf8) return 'a str that is not valid UTF-8';
   if (value instanceof Uint8Array) return `binary data (${value.length} bytes)`;
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
@@ -133,7 +146,7 @@ function describe(value: unknown): string {
  * @throws InvalidOptionError naming the first bad option
  */
 export function resolveOptions(raw: StartOptions | Record<string, unknown>): ServerOptions {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+  if (!isWireMap(raw)) {
     throw new InvalidOptionError(`start options must be a map, got ${describe(raw)}`);
   }
   const r = raw as Record<string, unknown>;

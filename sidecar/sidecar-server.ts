@@ -31,6 +31,8 @@ export class SidecarServer {
   private readonly log: Logger;
   private state: State = 'idle';
   private httpServer: Server | undefined;
+  /** While `starting`: settles once that start was answered (`listening` or `start_failed`). */
+  private startAnswered: Promise<void> = Promise.resolve();
   /** The host is not reading: every client socket is paused (`setPaused`). */
   private paused = false;
   private readonly startedAt = Date.now();
@@ -102,6 +104,8 @@ export class SidecarServer {
       return;
     }
     this.state = 'starting';
+    let answered!: () => void;
+    this.startAnswered = new Promise((resolve) => (answered = resolve));
     this.table.limiter.configure(options.maxMessagesPerSecond, options.messageBurst);
     this.outbound.maxBuffer = options.maxOutboundBuffer;
     this.outbound.permessageDeflate = options.permessageDeflate;
@@ -118,18 +122,27 @@ export class SidecarServer {
           this.heartbeat.start(options.heartbeatIntervalMs, options.heartbeatTimeoutMs);
           this.log('info', `listening on ${options.tlsCertPath ? 'wss' : 'ws'}://${options.host}:${port}${options.path}`);
           this.emit([Event.LISTENING, port, options.host, options.tlsCertPath !== '']);
+          answered();
         },
         failed: (failure) => {
           this.teardown();
           this.failStart(failure);
+          answered();
         },
       },
       this.log,
     );
   }
 
+  /** Settles once the latest `start` was answered (at once when none is binding its port). */
+  get startSettled(): Promise<void> {
+    return this.startAnswered;
+  }
+
   /** Handles `stop`: closes every client with 1001, stops listening, then reports `stopped`. */
   async stop(): Promise<void> {
+    // A start still binding its port is answered first: every start gets exactly one answer.
+    if (this.state === 'starting') await this.startAnswered;
     if (this.state === 'idle') {
       this.emit([Event.STOPPED]);
       return;
@@ -143,6 +156,7 @@ export class SidecarServer {
    * `graceMs` to answer before their sockets are destroyed.
    */
   async shutdown(graceMs = 500): Promise<void> {
+    if (this.state === 'starting') await this.startAnswered;
     if (this.state === 'idle') return;
     await this.closeEverything(1001, 'server shutting down', graceMs);
   }
@@ -199,11 +213,13 @@ export class SidecarServer {
 
   /** Completes a pending upgrade the host approved (auth mode). */
   accept(requestId: number, subprotocol: string): void {
+    if (!this.requireListening('accept a connection request')) return;
     this.gate.accept(requestId, subprotocol);
   }
 
   /** Refuses a pending upgrade with the host's HTTP status (auth mode). */
   reject(requestId: number, httpStatus: number, reason: string): void {
+    if (!this.requireListening('reject a connection request')) return;
     this.gate.reject(requestId, httpStatus, reason);
   }
 

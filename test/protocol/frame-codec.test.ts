@@ -66,4 +66,15 @@ describe('FrameDecoder', () => {
     expect(() => decoder.push(encodeFrame([3, 1, 'x'.repeat(40)]))).toThrow(FrameLengthError);
     expect(() => new FrameDecoder(0)).toThrow(TypeError);
   });
+
+  it('returns the complete frames before an impossible prefix in the same chunk, then stays broken', () => {
+    const decoder = new FrameDecoder();
+    const bad = Buffer.alloc(4);
+    bad.writeUInt32LE(0xffff_fff0);
+    const frames = decoder.push(Buffer.concat([encodeFrame([14, 1]), encodeFrame([14, 2]), bad]));
+    expect(decodeAll(frames)).toEqual([[14, 1], [14, 2]]);
+    expect(decoder.failure).toBeInstanceOf(FrameLengthError);
+    expect(decoder.failure?.length).toBe(0xffff_fff0);
+    expect(() => decoder.push(encodeFrame([14, 3]))).toThrow(FrameLengthError);
+  });
 });

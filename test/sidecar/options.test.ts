@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NotUtf8, WireFloat } from '../../protocol/strict-decoder.js';
 import { DEFAULT_OPTIONS, InvalidOptionError, resolveOptions } from '../../sidecar/options.js';
 
 describe('resolveOptions', () => {
@@ -43,5 +44,22 @@ describe('resolveOptions', () => {
 
   it('refuses options that are not a map', () => {
     expect(() => resolveOptions([] as unknown as Record<string, unknown>)).toThrow(/must be a map, got an array/);
+  });
+
+  it.each(['port', 'path', 'permessage_deflate', 'subprotocols', 'response_headers'])('refuses %s = nil instead of taking its default', (key) => {
+    expect(() => resolveOptions({ [key]: null })).toThrow(new InvalidOptionError(`option "${key}" is nil: leave the key out to get its default`));
+  });
+
+  it('refuses floats, bigints and str that is not UTF-8 where the strict decoder produced them', () => {
+    expect(() => resolveOptions({ port: new WireFloat(8080) })).toThrow(/"port" must be an integer from 0 to 65535, got 8080.0 \(a float\)/);
+    expect(() => resolveOptions({ port: 2n ** 60n })).toThrow(/"port" must be an integer/);
+    expect(() => resolveOptions({ host: new NotUtf8(Buffer.from([0xc0, 0xaf])) })).toThrow(/"host" must be a string, got a str that is not valid UTF-8/);
+    expect(() => resolveOptions({ response_headers: new WireFloat(1.5) })).toThrow(/"response_headers" must be a map/);
+    expect(() => resolveOptions(new WireFloat(1) as unknown as Record<string, unknown>)).toThrow(/must be a map/);
+  });
+
+  it('reads a map without a prototype, as the strict decoder builds it', () => {
+    const raw = Object.assign(Object.create(null) as Record<string, unknown>, { port: 0, ['__proto__']: 1 });
+    expect(resolveOptions(raw).port).toBe(0);
   });
 });
