@@ -52,6 +52,10 @@ export interface ServerOptions {
    * size); 0 means one second's worth, `maxMessagesPerSecond`. Only used with a limit. Default 0.
    */
   messageBurst: number;
+  /** Bytes of unfinished incoming messages held for all clients together; past it the client whose data crossed it is closed with 1008. Default 67108864 (64 MiB). */
+  maxInboundTotal: number;
+  /** Bytes of events held for a host that is not reading; while stdout is backed up no connection is admitted. Default 16777216 (16 MiB). */
+  maxQueuedEvents: number;
 }
 
 /** Raised for an option a host got wrong; becomes `start_failed` with `invalid_option`. */
@@ -150,6 +154,8 @@ export function resolveOptions(raw: StartOptions | Record<string, unknown>): Ser
     maxOutboundBuffer: integer(r, 'max_outbound_buffer'),
     maxMessagesPerSecond: integer(r, 'max_messages_per_second'),
     messageBurst: integer(r, 'message_burst'),
+    maxInboundTotal: integer(r, 'max_inbound_total'),
+    maxQueuedEvents: integer(r, 'max_queued_events'),
   };
   if (options.host === '') throw new InvalidOptionError('option "host" must not be empty: use "0.0.0.0" for every IPv4 address or "::" for IPv6');
   if (options.path !== '' && !options.path.startsWith('/')) {

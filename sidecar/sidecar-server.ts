@@ -13,7 +13,7 @@ import { CLOSE_GRACE_MS, closeClient, type Client } from './client.js';
 import { ClientTable, type ClientMessageSink } from './client-table.js';
 import { isValidCloseCode } from './close-codes.js';
 import { Heartbeat } from './heartbeat.js';
-import { createHttpServer, listen } from './http-listener.js';
+import { AcceptFailures, createHttpServer, listen } from './http-listener.js';
 import type { StartFailure } from './listen-errors.js';
 import type { Logger } from './log.js';
 import { InvalidOptionError, resolveOptions, type ServerOptions } from './options.js';
@@ -40,6 +40,7 @@ export class SidecarServer {
   private readonly gate: UpgradeGate;
   private readonly outbound: Outbound;
   private readonly heartbeat: Heartbeat;
+  private readonly acceptFailures: AcceptFailures;
 
   /**
    * @param emit receives every event but client messages, in order
@@ -58,6 +59,7 @@ export class SidecarServer {
     });
     this.outbound = new Outbound(emit);
     this.heartbeat = new Heartbeat(this.clients, emit);
+    this.acceptFailures = new AcceptFailures(emit, log);
   }
 
   /** Handles `start`: reports `listening` or `start_failed`. */
@@ -106,6 +108,7 @@ export class SidecarServer {
     this.outbound.maxBuffer = options.maxOutboundBuffer;
     this.outbound.permessageDeflate = options.permessageDeflate;
     this.httpServer = server;
+    this.acceptFailures.reset();
     gate.open(options);
     listen(
       server,
@@ -122,6 +125,7 @@ export class SidecarServer {
           this.teardown();
           this.failStart(failure);
         },
+        acceptFailed: (error) => this.acceptFailures.add(error),
       },
       this.log,
     );
@@ -206,8 +210,9 @@ export class SidecarServer {
     this.gate.reject(requestId, httpStatus, reason);
   }
 
-  /** Counters for `stats`. */
+  /** Counters for `stats`; never throws, whatever the process is short of (see `readRss`). */
   stats(): Stats {
+    const rss = readRss();
     return {
       clients: this.clients.size,
       rooms: this.rooms.size,
@@ -216,9 +221,11 @@ export class SidecarServer {
       messages_out: this.outbound.messagesOut,
       bytes_in: this.table.bytesIn,
       bytes_out: this.outbound.bytesOut,
-      rss: process.memoryUsage.rss(),
+      rss,
       uptime_ms: Date.now() - this.startedAt,
       paused: this.paused,
+      accept_errors: this.acceptFailures.total,
+      unavailable: rss === null ? ['rss'] : [],
     };
   }
 
@@ -287,5 +294,17 @@ export class SidecarServer {
       this.error(ErrorCode.UNKNOWN_CLIENT, `no client with id ${clientId} is connected (it may have disconnected already)`, clientId);
     }
     return client;
+  }
+}
+
+/**
+ * The resident set size, or null when it cannot be read: Node reads it from /proc/self/stat,
+ * which needs a free file descriptor, and threw EMFILE (an uncaught crash) at the fd limit.
+ */
+function readRss(): number | null {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return null;
   }
 }
