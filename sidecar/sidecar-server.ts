@@ -19,7 +19,7 @@ import type { Logger } from './log.js';
 import { InvalidOptionError, resolveOptions, type ServerOptions } from './options.js';
 import { Outbound, toPayload } from './outbound.js';
 import { RoomRegistry } from './room-registry.js';
-import { UpgradeGate } from './upgrade-gate.js';
+import { refuseUpgrade, UpgradeGate } from './upgrade-gate.js';
 
 /** RFC 6455 §5.5: a close frame's payload, code included, is at most 125 bytes. */
 const MAX_CLOSE_REASON_BYTES = 123;
@@ -95,7 +95,9 @@ export class SidecarServer {
       options,
       {
         connection: (socket) => gate.trackHandshake(socket, options.handshakeTimeoutMs),
-        upgrade: (req, socket, head) => gate.handleUpgrade(req, socket, head),
+        // While the host is not reading, every connect and disconnect would queue an event (all
+        // request headers) for it without bound: admission stops, without an event (PROTOCOL.md).
+        upgrade: (req, socket, head) => (this.paused ? refuseUpgrade(socket, 503, 'Service Unavailable') : gate.handleUpgrade(req, socket, head)),
       },
       this.log,
     );
@@ -237,6 +239,7 @@ export class SidecarServer {
   setPaused(paused: boolean): void {
     if (this.paused === paused) return;
     this.paused = paused;
+    this.heartbeat.suspend(paused);
     for (const client of this.clients.values()) {
       if (paused) client.ws.pause();
       else if (!client.rateLimited) client.ws.resume();

@@ -243,7 +243,7 @@ function looksLikeWebSocketUpgrade(req: IncomingMessage): boolean {
 }
 
 /** Answers an upgrade request with an HTTP error and closes the connection. */
-function refuseUpgrade(socket: Duplex, status: number, statusText: string): void {
+export function refuseUpgrade(socket: Duplex, status: number, statusText: string): void {
   if (socket.writable) {
     const body = `${statusText}\n`;
     socket.write(
