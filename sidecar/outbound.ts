@@ -53,15 +53,24 @@ export class Outbound {
     return frameUnmasked(data, binary);
   }
 
-  /** Closes a client whose queued outbound bytes passed `max_outbound_buffer`. */
+  /**
+   * Closes a client whose queued outbound bytes passed `max_outbound_buffer`. What counts is what
+   * waits on that client: the bytes in its socket, after compression. Messages still waiting for
+   * ws's compressor (its sender's queue) are not counted: with permessage-deflate a burst the host
+   * sent in one turn sits there whole, whether the client reads or not, and counting it at its
+   * uncompressed size closed clients that read normally (issue #12, defect 5). Once compressed
+   * they wait in the socket, and the next send to that client checks them.
+   */
   private checkOutbound(client: Client): void {
     const ws = client.ws;
     const limit = this.maxBuffer;
-    if (ws.readyState === WebSocket.OPEN && client.closeCode === undefined && ws.bufferedAmount > limit) {
+    if (ws.readyState !== WebSocket.OPEN || client.closeCode !== undefined) return;
+    const waiting = socketOf(ws)?.writableLength ?? ws.bufferedAmount;
+    if (waiting > limit) {
       this.emit([
         Event.ERROR,
         ErrorCode.OUTBOUND_OVERFLOW,
-        `client ${client.id} is not reading: ${ws.bufferedAmount} bytes were queued for it, past max_outbound_buffer (${limit}), so it was closed with 1008`,
+        `client ${client.id} is not reading: ${waiting} bytes were queued for it, past max_outbound_buffer (${limit}), so it was closed with 1008`,
         client.id,
       ]);
       closeClient(client, 1008, 'outbound buffer limit exceeded', 0);
