@@ -11,6 +11,7 @@ import { createClient, describeClient, parseRequestUrl, type Client } from './cl
 import { closeCodeForError } from './close-codes.js';
 import { FairShare } from './fair-share.js';
 import { pongReceived } from './heartbeat.js';
+import { InboundTotal } from './inbound-total.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RoomRegistry } from './room-registry.js';
 
@@ -27,6 +28,7 @@ type ClientSocket = WebSocket & { [kClient]: Client };
 export class ClientTable {
   readonly clients = new Map<number, Client>();
   readonly limiter: RateLimiter;
+  readonly inbound: InboundTotal;
   messagesIn = 0;
   bytesIn = 0;
   private readonly emit: (event: AnyEvent) => void;
@@ -49,6 +51,7 @@ export class ClientTable {
     this.rooms = rooms;
     this.isHostPaused = isHostPaused;
     this.limiter = new RateLimiter(this.forward, isHostPaused);
+    this.inbound = new InboundTotal(emit);
   }
 
   /** Adds the client of an upgrade ws completed and tells the host. */
@@ -65,6 +68,7 @@ export class ClientTable {
     ws.on('pong', listeners.pong);
     ws.on('error', listeners.error);
     ws.on('close', listeners.close);
+    this.inbound.track(client);
     this.emit([Event.CLIENT_CONNECTED, id, describeClient(req, parseRequestUrl(req.url), ws.protocol)]);
   }
 
@@ -76,6 +80,7 @@ export class ClientTable {
   private readonly listeners = ((table: ClientTable) => ({
     message(this: WebSocket, data: Buffer, isBinary: boolean): void {
       const client = (this as ClientSocket)[kClient];
+      table.inbound.settle(client);
       // Without a rate limit, this branch is all it costs.
       if (table.limiter.rate !== 0 && !table.limiter.admit(client, data, isBinary)) return;
       table.forward(client, data, isBinary);
@@ -102,6 +107,7 @@ export class ClientTable {
       clearTimeout(client.pongTimer);
       // Held messages were received before the close: the host gets them before the disconnect.
       table.limiter.releaseAll(client);
+      table.inbound.forget(client);
       table.clients.delete(id);
       table.rooms.leaveAll(id);
       const clean = receivedCode !== 1006;

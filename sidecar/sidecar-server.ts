@@ -108,6 +108,7 @@ export class SidecarServer {
     this.state = 'starting';
     this.table.limiter.configure(options.maxMessagesPerSecond, options.messageBurst);
     this.outbound.maxBuffer = options.maxOutboundBuffer;
+    this.table.inbound.limit = options.maxInboundTotal;
     this.outbound.permessageDeflate = options.permessageDeflate;
     this.httpServer = server;
     this.acceptFailures.reset();
@@ -268,6 +269,7 @@ export class SidecarServer {
     this.httpServer = undefined;
     this.table.limiter.reset();
     this.outbound.maxBuffer = Infinity;
+    this.table.inbound.limit = Infinity;
     this.outbound.permessageDeflate = false;
     this.rooms.clear();
     this.state = 'idle';

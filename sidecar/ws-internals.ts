@@ -13,12 +13,22 @@
  *   switched on for a turn to hold back a client past its fair share (fair-share.ts).
  * - the `status-code` symbol on errors ws's receiver raises: the close code it answers with
  *   (close-codes.ts).
+ * - `WebSocket#_receiver._totalPayloadLength` and `._messageLength`: the payload bytes the frames
+ *   of the message being assembled declared so far (the current frame's as soon as its header is
+ *   read) and its decompressed bytes so far, the inbound memory a client holds or is about to
+ *   (inbound-total.ts).
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
 interface ReceiverInternals {
   _allowSynchronousEvents?: boolean;
+  _messageLength?: number;
+  _totalPayloadLength?: number;
+}
+
+function receiverOf(ws: WebSocket): ReceiverInternals | undefined {
+  return (ws as unknown as { _receiver?: ReceiverInternals })._receiver;
 }
 
 /** A ws receiver whose synchronous events were switched off by `deferReceiverEvents`. */
@@ -35,10 +45,21 @@ export function socketOf(ws: WebSocket): Socket | undefined {
  * was already deferring or ws has no such mode.
  */
 export function deferReceiverEvents(ws: WebSocket): DeferredReceiver | undefined {
-  const receiver = (ws as unknown as { _receiver?: ReceiverInternals })._receiver;
+  const receiver = receiverOf(ws);
   if (receiver === undefined || receiver._allowSynchronousEvents !== true) return undefined;
   receiver._allowSynchronousEvents = false;
   return receiver as unknown as DeferredReceiver;
+}
+
+/**
+ * Bytes of the message ws's receiver is assembling for `ws`: what its frames declared so far (a
+ * frame counts from its header on, before its payload arrives) or, compressed, its decompressed
+ * bytes so far, whichever is more. 0 between messages, or when ws has no such fields.
+ */
+export function unfinishedInboundBytes(ws: WebSocket): number {
+  const receiver = receiverOf(ws);
+  if (receiver === undefined) return 0;
+  return Math.max(receiver._totalPayloadLength ?? 0, receiver._messageLength ?? 0);
 }
 
 /** Undoes `deferReceiverEvents`. */

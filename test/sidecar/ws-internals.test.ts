@@ -8,7 +8,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { frameUnmasked } from '../../sidecar/outbound.js';
-import { deferReceiverEvents, restoreReceiverEvents, socketOf, statusCodeOf } from '../../sidecar/ws-internals.js';
+import { deferReceiverEvents, restoreReceiverEvents, socketOf, statusCodeOf, unfinishedInboundBytes } from '../../sidecar/ws-internals.js';
 import { until } from '../support/harness.js';
 import { frame, RawClient } from '../support/raw-client.js';
 
@@ -68,6 +68,17 @@ describe(`ws ${WS_VERSION} internals`, () => {
     expect(emittedByRead[0], 'deferred: no message was emitted during the read').toBe(0);
     expect(emittedByRead.at(-1), 'restored: both were emitted during the read').toBe(4);
     expect(messages).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('WebSocket#_receiver._totalPayloadLength counts an unfinished message from its frame headers on', async () => {
+    const { ws, raw, messages } = await connection();
+    const first = frame(2, Buffer.alloc(3000, 1), { fin: false });
+    raw.send(first, frame(0, Buffer.alloc(5000, 2), { fin: false }).subarray(0, 20));
+    const missing = `ws ${WS_VERSION} has no _receiver._totalPayloadLength: inbound-total.ts no longer bounds unfinished messages`;
+    await until(() => unfinishedInboundBytes(ws) === 8000, missing);
+    raw.send(frame(0, Buffer.alloc(5000, 2), { fin: false }).subarray(20), frame(0, 'end'));
+    await until(() => messages.length === 1, 'the finished message');
+    expect(unfinishedInboundBytes(ws), 'nothing is unfinished once the message is').toBe(0);
   });
 
   it('errors from the receiver carry the close code under the status-code symbol', async () => {
