@@ -4,6 +4,7 @@
  * errors and closes become `error` and `client_disconnected` events.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { ErrorCode, Event } from '../protocol/constants.js';
 import type { AnyEvent } from '../protocol/messages.js';
@@ -12,8 +13,10 @@ import { closeCodeForError } from './close-codes.js';
 import { FairShare } from './fair-share.js';
 import { pongReceived } from './heartbeat.js';
 import { InboundTotal } from './inbound-total.js';
+import { PausedBacklog } from './paused-backlog.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RoomRegistry } from './room-registry.js';
+import { isDiscardedBacklog, socketOf } from './ws-internals.js';
 
 /**
  * Receives each client message (`text` or `binary` op) as raw bytes (ws already checked text is
@@ -24,11 +27,14 @@ export type ClientMessageSink = (op: number, clientId: number, data: Uint8Array,
 
 const kClient = Symbol('client');
 type ClientSocket = WebSocket & { [kClient]: Client };
+/** The net.Socket under a client, which finds its client the same way. */
+type ClientNetSocket = Socket & { [kClient]: Client };
 
 export class ClientTable {
   readonly clients = new Map<number, Client>();
   readonly limiter: RateLimiter;
   readonly inbound: InboundTotal;
+  readonly backlog = new PausedBacklog();
   messagesIn = 0;
   bytesIn = 0;
   private readonly emit: (event: AnyEvent) => void;
@@ -50,7 +56,7 @@ export class ClientTable {
     this.emitMessage = emitMessage;
     this.rooms = rooms;
     this.isHostPaused = isHostPaused;
-    this.limiter = new RateLimiter(this.forward, isHostPaused);
+    this.limiter = new RateLimiter(this.forward, isHostPaused, this.backlog);
     this.inbound = new InboundTotal(emit);
   }
 
@@ -68,7 +74,13 @@ export class ClientTable {
     ws.on('pong', listeners.pong);
     ws.on('error', listeners.error);
     ws.on('close', listeners.close);
-    this.inbound.track(client);
+    const socket = socketOf(ws) as ClientNetSocket | undefined;
+    if (socket !== undefined) {
+      socket[kClient] = client;
+      socket.on('data', listeners.socketData);
+      // A frame waiting to be inflated holds ws's close back until the socket's end lets it go on.
+      if (this.backlog.add(client)) socket.on('close', listeners.socketClose);
+    }
     this.emit([Event.CLIENT_CONNECTED, id, describeClient(req, parseRequestUrl(req.url), ws.protocol)]);
   }
 
@@ -88,9 +100,18 @@ export class ClientTable {
     pong(this: WebSocket): void {
       pongReceived((this as ClientSocket)[kClient]);
     },
+    /** After ws parsed a read of the socket (its listener runs first). */
+    socketData(this: Socket, chunk: Buffer): void {
+      const client = (this as ClientNetSocket)[kClient];
+      table.inbound.measure(client);
+      table.backlog.afterRead(client, chunk.length);
+    },
+    socketClose(this: Socket): void {
+      table.backlog.wake((this as ClientNetSocket)[kClient]);
+    },
     error(this: WebSocket, error: Error & { code?: string }): void {
       const client = (this as ClientSocket)[kClient];
-      if (client.closeCode !== undefined) return;
+      if (client.closeCode !== undefined || isDiscardedBacklog(error)) return;
       const code = closeCodeForError(error);
       client.closeCode = code;
       client.closeReason = error.message;
@@ -121,6 +142,7 @@ export class ClientTable {
   /** Hands one client message to the host. */
   private readonly forward = (client: Client, data: Buffer, isBinary: boolean): void => {
     this.fairShare.count(client);
+    if (this.isHostPaused()) this.backlog.handedToPausedHost(client, data.length);
     this.messagesIn++;
     this.bytesIn += data.length;
     this.emitMessage(isBinary ? Event.BINARY : Event.TEXT, client.id, data, !isBinary);

@@ -5,14 +5,10 @@
  * held 300 MiB. The client whose data takes the total past the bound is closed with 1008 and
  * reported (`inbound_overflow`); the others keep their data.
  */
-import type { Socket } from 'node:net';
 import { ErrorCode, Event } from '../protocol/constants.js';
 import type { AnyEvent } from '../protocol/messages.js';
 import { closeClient, type Client } from './client.js';
-import { socketOf, unfinishedInboundBytes } from './ws-internals.js';
-
-const kInboundClient = Symbol('inbound-client');
-type TrackedSocket = Socket & { [kInboundClient]?: Client };
+import { unfinishedInboundBytes } from './ws-internals.js';
 
 export class InboundTotal {
   /** `max_inbound_total` of the running server; Infinity when stopped. */
@@ -23,25 +19,9 @@ export class InboundTotal {
   /** Each client's share of `total`, only for clients that hold some. */
   private readonly held = new Map<Client, number>();
 
-  /** One listener for every client socket (it finds the client through the socket). */
-  private readonly afterRead: (this: TrackedSocket) => void;
-
   /** @param emit receives the `inbound_overflow` error events */
   constructor(emit: (event: AnyEvent) => void) {
     this.emit = emit;
-    const measure = (client: Client): void => this.measure(client);
-    this.afterRead = function (this: TrackedSocket): void {
-      const client = this[kInboundClient];
-      if (client !== undefined) measure(client);
-    };
-  }
-
-  /** Measures `client` after every read of its socket (ws parsed it synchronously just before). */
-  track(client: Client): void {
-    const socket = socketOf(client.ws) as TrackedSocket | undefined;
-    if (socket === undefined) return;
-    socket[kInboundClient] = client;
-    socket.on('data', this.afterRead);
   }
 
   /** A message of `client` was completed (a compressed one completes after its read): measure again. */
@@ -57,7 +37,8 @@ export class InboundTotal {
     this.held.delete(client);
   }
 
-  private measure(client: Client): void {
+  /** Measures `client`; call it after every read of its socket (ws parsed the read just before). */
+  measure(client: Client): void {
     const bytes = unfinishedInboundBytes(client.ws);
     const before = this.held.get(client) ?? 0;
     if (bytes === before) return;

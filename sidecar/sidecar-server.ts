@@ -109,6 +109,7 @@ export class SidecarServer {
     this.table.limiter.configure(options.maxMessagesPerSecond, options.messageBurst);
     this.outbound.maxBuffer = options.maxOutboundBuffer;
     this.table.inbound.limit = options.maxInboundTotal;
+    this.table.backlog.configure(options.maxMessageSize);
     this.outbound.permessageDeflate = options.permessageDeflate;
     this.httpServer = server;
     this.acceptFailures.reset();
@@ -245,6 +246,7 @@ export class SidecarServer {
       if (paused) client.ws.pause();
       else if (!client.rateLimited) client.ws.resume();
     }
+    this.table.backlog.setHostPaused(paused, this.clients.values());
     this.log('info', paused ? 'host is not reading: client sockets paused' : 'host caught up: client sockets resumed');
   }
 

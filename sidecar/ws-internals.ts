@@ -17,6 +17,11 @@
  *   of the message being assembled declared so far (the current frame's as soon as its header is
  *   read) and its decompressed bytes so far, the inbound memory a client holds or is about to
  *   (inbound-total.ts).
+ * - `Receiver#decompress(data, cb)`: shadowed on one receiver by `gateInflation`, so a
+ *   paused client's compressed frames wait, still compressed, instead of being inflated (its
+ *   receiver waits as it does for zlib), or are refused once its socket is gone
+ *   (paused-backlog.ts). ws's own receiver backpressure then pauses the socket;
+ *   `readSocketAhead` resumes the bare socket under a paused WebSocket.
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
@@ -76,4 +81,72 @@ export function statusCodeOf(error: Error): number | undefined {
     }
   }
   return undefined;
+}
+
+/** What a gated receiver does with its next compressed frame. */
+export type InflateVerdict = 'inflate' | 'wait' | 'discard';
+
+type DecompressCallback = (error?: Error | null) => void;
+type Decompress = (this: GatedReceiver, data: Buffer, callback: DecompressCallback) => void;
+
+const kInflateGate = Symbol('inflate-gate');
+
+interface InflateGate {
+  verdict: () => InflateVerdict;
+  inflate: Decompress;
+  waiting?: [data: Buffer, callback: DecompressCallback];
+}
+
+interface GatedReceiver {
+  decompress?: Decompress;
+  [kInflateGate]?: InflateGate;
+}
+
+/** The error a discarded frame fails its receiver with (`isDiscardedBacklog` tells it apart). */
+const DISCARDED = 'SIDECAR_BACKLOG_DISCARDED';
+
+/**
+ * Asks `verdict` before ws inflates each compressed frame of `ws`: 'wait' keeps the frame (and all
+ * behind it) compressed until `retryInflation`; 'discard' fails the receiver, so ws drops the
+ * rest and reports the close. Returns false when ws has no receiver with a `decompress`.
+ */
+export function gateInflation(ws: WebSocket, verdict: () => InflateVerdict): boolean {
+  const receiver = receiverOf(ws) as GatedReceiver | undefined;
+  const inflate = receiver?.decompress;
+  if (receiver === undefined || typeof inflate !== 'function') return false;
+  receiver[kInflateGate] = { verdict, inflate };
+  receiver.decompress = gatedDecompress;
+  return true;
+}
+
+/** Asks the verdict again for a frame that was told to wait. */
+export function retryInflation(ws: WebSocket): void {
+  const receiver = receiverOf(ws) as GatedReceiver | undefined;
+  const gate = receiver?.[kInflateGate];
+  if (gate?.waiting === undefined) return;
+  const [data, callback] = gate.waiting;
+  gate.waiting = undefined;
+  gatedDecompress.call(receiver!, data, callback);
+}
+
+/** Whether `error` is the one a discarded backlog failed the receiver with: no protocol error. */
+export function isDiscardedBacklog(error: Error & { code?: string }): boolean {
+  return error.code === DISCARDED;
+}
+
+function gatedDecompress(this: GatedReceiver, data: Buffer, callback: DecompressCallback): void {
+  const gate = this[kInflateGate]!;
+  const verdict = gate.verdict();
+  if (verdict === 'inflate') gate.inflate.call(this, data, callback);
+  else if (verdict === 'wait') gate.waiting = [data, callback];
+  else callback(Object.assign(new Error('the client left with more compressed data than the sidecar inflates for it'), { code: DISCARDED }));
+}
+
+/**
+ * Lets the socket under a paused `ws` be read on: ws keeps parsing what arrives (its receiver
+ * buffers it while a frame waits), and `ws.isPaused` stays true. Undone by pausing the socket.
+ */
+export function readSocketAhead(ws: WebSocket): void {
+  const socket = socketOf(ws);
+  if (socket !== undefined && !socket.destroyed && socket.isPaused()) socket.resume();
 }

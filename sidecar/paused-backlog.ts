@@ -1,0 +1,81 @@
+/**
+ * What a paused client may make the sidecar hold, whatever its compression ratio (PROTOCOL.md,
+ * "Backpressure"). A paused socket stops new reads, but ws still parses what it had read, and
+ * with permessage-deflate one 64 KiB read inflated to 65 MB: ten paused clients held 650 MiB.
+ * So the bound is on decompressed bytes: once `bound` bytes of a client's messages wait (held by
+ * the rate limit, or handed to a host that is not reading), its receiver stops inflating, its
+ * frames wait compressed, and ws's own backpressure stops reading its socket.
+ *
+ * A rate-limited client is read ahead of its rate, up to `bound` socket bytes, so a close behind
+ * its backlog is seen at once (its socket stays paused for ws: `ws.isPaused`). Once its socket is
+ * gone, its held messages go to the host at once; it is inflated on until `bound` bytes wait,
+ * and what it sent beyond that is discarded rather than inflated for nobody.
+ */
+import type { Client } from './client.js';
+import { gateInflation, readSocketAhead, retryInflation, socketOf, type InflateVerdict } from './ws-internals.js';
+
+const MiB = 1024 * 1024;
+
+export class PausedBacklog {
+  /** Decompressed bytes that may wait for one paused client, and socket bytes read ahead of its rate: max(1 MiB, max_message_size). */
+  bound = MiB;
+  private hostPaused = false;
+
+  /** Sets the bound of a starting server. */
+  configure(maxMessageSize: number): void {
+    this.bound = Math.max(MiB, maxMessageSize);
+  }
+
+  /** A new client. Returns whether its inflation is gated (it negotiated permessage-deflate). */
+  add(client: Client): boolean {
+    return client.ws.extensions.includes('permessage-deflate') && gateInflation(client.ws, () => this.verdict(client));
+  }
+
+  /** `bytes` of the client's messages went to a host that is not reading. */
+  handedToPausedHost(client: Client, bytes: number): void {
+    client.pausedBytes += bytes;
+  }
+
+  /** The host stopped or resumed reading (the server pauses and resumes the sockets). */
+  setHostPaused(paused: boolean, clients: Iterable<Client>): void {
+    this.hostPaused = paused;
+    if (paused) return;
+    for (const client of clients) {
+      client.pausedBytes = 0;
+      retryInflation(client.ws);
+      if (client.rateLimited) this.readAhead(client);
+    }
+  }
+
+  /** The rate limit started holding the client's messages (and paused its socket for ws). */
+  rateLimited(client: Client): void {
+    client.readAhead = 0;
+    this.readAhead(client);
+  }
+
+  /** Fewer of the client's messages wait, or its socket is gone: a waiting frame may go on. */
+  wake(client: Client): void {
+    retryInflation(client.ws);
+  }
+
+  /** ws parsed `bytes` more of the client's socket. */
+  afterRead(client: Client, bytes: number): void {
+    if (!client.rateLimited) return;
+    client.readAhead += bytes;
+    this.readAhead(client);
+  }
+
+  /** Keeps a rate-limited client's socket read while under the bound and the host reads. */
+  private readAhead(client: Client): void {
+    if (this.hostPaused) return;
+    if (client.readAhead < this.bound) readSocketAhead(client.ws);
+    else socketOf(client.ws)?.pause();
+  }
+
+  private verdict(client: Client): InflateVerdict {
+    if (client.heldBytes + client.pausedBytes < this.bound) return 'inflate';
+    const socket = socketOf(client.ws);
+    if (socket === undefined || socket.destroyed || socket.readableEnded) return 'discard';
+    return client.rateLimited || this.hostPaused ? 'wait' : 'inflate';
+  }
+}
