@@ -34,7 +34,7 @@ export class ClientTable {
   readonly clients = new Map<number, Client>();
   readonly limiter: RateLimiter;
   readonly inbound: InboundTotal;
-  readonly backlog = new PausedBacklog();
+  readonly backlog: PausedBacklog;
   messagesIn = 0;
   bytesIn = 0;
   private readonly emit: (event: AnyEvent) => void;
@@ -50,12 +50,20 @@ export class ClientTable {
    * @param emitMessage receives every client message
    * @param rooms the rooms a leaving client is taken out of
    * @param isHostPaused whether the host is not reading (new clients start paused then)
+   * @param isQueueFull whether the events waiting for the host reached `max_queued_events`
    */
-  constructor(emit: (event: AnyEvent) => void, emitMessage: ClientMessageSink, rooms: RoomRegistry, isHostPaused: () => boolean) {
+  constructor(
+    emit: (event: AnyEvent) => void,
+    emitMessage: ClientMessageSink,
+    rooms: RoomRegistry,
+    isHostPaused: () => boolean,
+    isQueueFull: () => boolean = () => false,
+  ) {
     this.emit = emit;
     this.emitMessage = emitMessage;
     this.rooms = rooms;
     this.isHostPaused = isHostPaused;
+    this.backlog = new PausedBacklog(isQueueFull);
     this.limiter = new RateLimiter(this.forward, isHostPaused, this.backlog);
     this.inbound = new InboundTotal(emit);
   }

@@ -4,7 +4,8 @@
  * with permessage-deflate one 64 KiB read inflated to 65 MB: ten paused clients held 650 MiB.
  * So the bound is on decompressed bytes: once `bound` bytes of a client's messages wait (held by
  * the rate limit, or handed to a host that is not reading), its receiver stops inflating, its
- * frames wait compressed, and ws's own backpressure stops reading its socket.
+ * frames wait compressed, and ws's own backpressure stops reading its socket. The same happens to
+ * every paused client while the events waiting for the host reach `max_queued_events`.
  *
  * A rate-limited client is read ahead of its rate, up to `bound` socket bytes, so a close behind
  * its backlog is seen at once (its socket stays paused for ws: `ws.isPaused`). Once its socket is
@@ -20,6 +21,12 @@ export class PausedBacklog {
   /** Decompressed bytes that may wait for one paused client, and socket bytes read ahead of its rate: max(1 MiB, max_message_size). */
   bound = MiB;
   private hostPaused = false;
+  private readonly isQueueFull: () => boolean;
+
+  /** @param isQueueFull whether the events waiting for the host reached `max_queued_events` */
+  constructor(isQueueFull: () => boolean = () => false) {
+    this.isQueueFull = isQueueFull;
+  }
 
   /** Sets the bound of a starting server. */
   configure(maxMessageSize: number): void {
@@ -73,9 +80,13 @@ export class PausedBacklog {
   }
 
   private verdict(client: Client): InflateVerdict {
-    if (client.heldBytes + client.pausedBytes < this.bound) return 'inflate';
-    const socket = socketOf(client.ws);
-    if (socket === undefined || socket.destroyed || socket.readableEnded) return 'discard';
+    const overBound = client.heldBytes + client.pausedBytes >= this.bound;
+    const queueFull = this.hostPaused && this.isQueueFull();
+    if (!overBound && !queueFull) return 'inflate';
+    if (overBound) {
+      const socket = socketOf(client.ws);
+      if (socket === undefined || socket.destroyed || socket.readableEnded) return 'discard';
+    }
     return client.rateLimited || this.hostPaused ? 'wait' : 'inflate';
   }
 }

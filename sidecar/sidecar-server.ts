@@ -11,6 +11,7 @@ import { ErrorCode, Event, PROTOCOL_VERSION } from '../protocol/constants.js';
 import type { AnyEvent, Stats } from '../protocol/messages.js';
 import { CLOSE_GRACE_MS, closeClient, type Client } from './client.js';
 import { ClientTable, type ClientMessageSink } from './client-table.js';
+import type { EventQueue } from './event-writer.js';
 import { isValidCloseCode } from './close-codes.js';
 import { Heartbeat } from './heartbeat.js';
 import { AcceptFailures, createHttpServer, listen } from './http-listener.js';
@@ -41,16 +42,19 @@ export class SidecarServer {
   private readonly outbound: Outbound;
   private readonly heartbeat: Heartbeat;
   private readonly acceptFailures: AcceptFailures;
+  private readonly events: EventQueue | undefined;
 
   /**
    * @param emit receives every event but client messages, in order
    * @param log receives human-readable diagnostics (stderr in production)
    * @param emitMessage receives every client message, in order with `emit`'s events
+   * @param events the queue of events for the host, bounded by `max_queued_events` (none in tests)
    */
-  constructor(emit: (event: AnyEvent) => void, log: Logger, emitMessage: ClientMessageSink) {
+  constructor(emit: (event: AnyEvent) => void, log: Logger, emitMessage: ClientMessageSink, events?: EventQueue) {
     this.emit = emit;
     this.log = log;
-    this.table = new ClientTable(emit, emitMessage, this.rooms, () => this.paused);
+    this.events = events;
+    this.table = new ClientTable(emit, emitMessage, this.rooms, () => this.paused, () => this.queueFull());
     this.clients = this.table.clients;
     this.gate = new UpgradeGate(emit, log, {
       isListening: () => this.state === 'listening',
@@ -110,6 +114,7 @@ export class SidecarServer {
     this.outbound.maxBuffer = options.maxOutboundBuffer;
     this.table.inbound.limit = options.maxInboundTotal;
     this.table.backlog.configure(options.maxMessageSize);
+    if (this.events !== undefined) this.events.maxQueuedBytes = options.maxQueuedEvents;
     this.outbound.permessageDeflate = options.permessageDeflate;
     this.httpServer = server;
     this.acceptFailures.reset();
@@ -278,6 +283,11 @@ export class SidecarServer {
   }
 
   // ---- helpers ---------------------------------------------------------------
+
+  /** Whether the events waiting for the host reached `max_queued_events`: no paused client is inflated further. */
+  private queueFull(): boolean {
+    return this.events !== undefined && this.events.queuedBytes >= this.events.maxQueuedBytes;
+  }
 
   private failStart(failure: StartFailure): void {
     // No stderr line: the host reports start_failed itself, and a log line would show it twice.
