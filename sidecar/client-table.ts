@@ -15,6 +15,7 @@ import { pongReceived } from './heartbeat.js';
 import { InboundTotal } from './inbound-total.js';
 import { PausedBacklog } from './paused-backlog.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { ServerOptions } from './options.js';
 import type { RoomRegistry } from './room-registry.js';
 import { isDiscardedBacklog, socketOf } from './ws-internals.js';
 
@@ -66,6 +67,31 @@ export class ClientTable {
     this.backlog = new PausedBacklog(isQueueFull);
     this.limiter = new RateLimiter(this.forward, isHostPaused, this.backlog);
     this.inbound = new InboundTotal(emit);
+  }
+
+  /** Sets the inbound limits of a starting server. */
+  configure(options: ServerOptions): void {
+    this.limiter.configure(options.maxMessagesPerSecond, options.messageBurst);
+    this.inbound.limit = options.maxInboundTotal;
+    this.backlog.configure(options.maxMessageSize);
+  }
+
+  /** No inbound limits (a stopped server). */
+  reset(): void {
+    this.limiter.reset();
+    this.inbound.limit = Infinity;
+  }
+
+  /**
+   * Pauses or resumes every client socket for the host (`isHostPaused` already tells the new
+   * state). A client the rate limit paused stays paused on a resume.
+   */
+  setHostPaused(paused: boolean): void {
+    for (const client of this.clients.values()) {
+      if (paused) client.ws.pause();
+      else if (!client.rateLimited) client.ws.resume();
+    }
+    this.backlog.setHostPaused(paused, this.clients.values());
   }
 
   /** Adds the client of an upgrade ws completed and tells the host. */

@@ -15,6 +15,8 @@ export interface EventQueue {
   readonly queuedBytes: number;
   /** `max_queued_events`: the writer reports pressure by this many queued bytes at the latest. */
   maxQueuedBytes: number;
+  /** Whether `maxQueuedBytes` wait: no paused client is inflated further. */
+  readonly isFull: boolean;
 }
 
 export class EventWriter implements EventQueue {
@@ -41,6 +43,10 @@ export class EventWriter implements EventQueue {
 
   get queuedBytes(): number {
     return this.output.writableLength;
+  }
+
+  get isFull(): boolean {
+    return this.output.writableLength >= this.maxQueuedBytes;
   }
 
   /** True while the output is full and the server should stop reading clients. */

@@ -9,6 +9,7 @@
 import type { Server } from 'node:http';
 import { ErrorCode, Event, PROTOCOL_VERSION } from '../protocol/constants.js';
 import type { AnyEvent, Stats } from '../protocol/messages.js';
+import { readRss } from './process-readings.js';
 import { CLOSE_GRACE_MS, closeClient, type Client } from './client.js';
 import { ClientTable, type ClientMessageSink } from './client-table.js';
 import type { EventQueue } from './event-writer.js';
@@ -54,7 +55,7 @@ export class SidecarServer {
     this.emit = emit;
     this.log = log;
     this.events = events;
-    this.table = new ClientTable(emit, emitMessage, this.rooms, () => this.paused, () => this.queueFull());
+    this.table = new ClientTable(emit, emitMessage, this.rooms, () => this.paused, () => events?.isFull === true);
     this.clients = this.table.clients;
     this.gate = new UpgradeGate(emit, log, {
       isListening: () => this.state === 'listening',
@@ -110,10 +111,8 @@ export class SidecarServer {
       return;
     }
     this.state = 'starting';
-    this.table.limiter.configure(options.maxMessagesPerSecond, options.messageBurst);
+    this.table.configure(options);
     this.outbound.maxBuffer = options.maxOutboundBuffer;
-    this.table.inbound.limit = options.maxInboundTotal;
-    this.table.backlog.configure(options.maxMessageSize);
     if (this.events !== undefined) this.events.maxQueuedBytes = options.maxQueuedEvents;
     this.outbound.permessageDeflate = options.permessageDeflate;
     this.httpServer = server;
@@ -219,7 +218,7 @@ export class SidecarServer {
     this.gate.reject(requestId, httpStatus, reason);
   }
 
-  /** Counters for `stats`; never throws, whatever the process is short of (see `readRss`). */
+  /** Counters for `stats`; never throws, whatever the process is short of (process-readings.ts). */
   stats(): Stats {
     const rss = readRss();
     return {
@@ -247,11 +246,7 @@ export class SidecarServer {
     if (this.paused === paused) return;
     this.paused = paused;
     this.heartbeat.suspend(paused);
-    for (const client of this.clients.values()) {
-      if (paused) client.ws.pause();
-      else if (!client.rateLimited) client.ws.resume();
-    }
-    this.table.backlog.setHostPaused(paused, this.clients.values());
+    this.table.setHostPaused(paused);
     this.log('info', paused ? 'host is not reading: client sockets paused' : 'host caught up: client sockets resumed');
   }
 
@@ -274,20 +269,14 @@ export class SidecarServer {
     this.heartbeat.stop();
     this.gate.close();
     this.httpServer = undefined;
-    this.table.limiter.reset();
+    this.table.reset();
     this.outbound.maxBuffer = Infinity;
-    this.table.inbound.limit = Infinity;
     this.outbound.permessageDeflate = false;
     this.rooms.clear();
     this.state = 'idle';
   }
 
   // ---- helpers ---------------------------------------------------------------
-
-  /** Whether the events waiting for the host reached `max_queued_events`: no paused client is inflated further. */
-  private queueFull(): boolean {
-    return this.events !== undefined && this.events.queuedBytes >= this.events.maxQueuedBytes;
-  }
 
   private failStart(failure: StartFailure): void {
     // No stderr line: the host reports start_failed itself, and a log line would show it twice.
@@ -314,14 +303,3 @@ export class SidecarServer {
   }
 }
 
-/**
- * The resident set size, or null when it cannot be read: Node reads it from /proc/self/stat,
- * which needs a free file descriptor, and threw EMFILE (an uncaught crash) at the fd limit.
- */
-function readRss(): number | null {
-  try {
-    return process.memoryUsage.rss();
-  } catch {
-    return null;
-  }
-}
