@@ -2,9 +2,9 @@
  * What a paused client may make the sidecar hold, whatever its compression ratio (PROTOCOL.md,
  * "Backpressure"). A paused socket stops new reads, but ws still parses what it had read, and
  * with permessage-deflate one 64 KiB read inflated to 65 MB: ten paused clients held 650 MiB.
- * So the bound is on decompressed bytes: once `bound` bytes of a client's messages wait (held by
- * the rate limit, or handed to a host that is not reading), its receiver stops inflating, its
- * frames wait compressed, and ws's own backpressure stops reading its socket. The same happens to
+ * So the bound is on decompressed bytes: before more than `bound` bytes of a client's messages
+ * could wait (held by the rate limit, or handed to a host that is not reading), its receiver
+ * stops inflating, its frames wait compressed, and ws's own backpressure stops reading its socket. The same happens to
  * every paused client while the events waiting for the host reach `max_queued_events`.
  *
  * A rate-limited client is read ahead of its rate, up to `bound` socket bytes, so a close behind
@@ -20,6 +20,8 @@ const MiB = 1024 * 1024;
 export class PausedBacklog {
   /** Decompressed bytes that may wait for one paused client, and socket bytes read ahead of its rate: max(1 MiB, max_message_size). */
   bound = MiB;
+  /** `max_message_size`: the most the next message can add once inflated. */
+  private largestMessage = MiB;
   private hostPaused = false;
   private readonly isQueueFull: () => boolean;
 
@@ -31,6 +33,7 @@ export class PausedBacklog {
   /** Sets the bound of a starting server. */
   configure(maxMessageSize: number): void {
     this.bound = Math.max(MiB, maxMessageSize);
+    this.largestMessage = maxMessageSize;
   }
 
   /** A new client. Returns whether its inflation is gated (it negotiated permessage-deflate). */
@@ -80,7 +83,10 @@ export class PausedBacklog {
   }
 
   private verdict(client: Client): InflateVerdict {
-    const overBound = client.heldBytes + client.pausedBytes >= this.bound;
+    // The next message may be as large as max_message_size: inflate only while it cannot take
+    // what waits past the bound (at the defaults, one message waits at a time).
+    const waiting = client.heldBytes + client.pausedBytes;
+    const overBound = waiting > 0 && waiting + this.largestMessage > this.bound;
     const queueFull = this.hostPaused && this.isQueueFull();
     if (!overBound && !queueFull) return 'inflate';
     if (overBound) {
