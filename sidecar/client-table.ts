@@ -73,7 +73,7 @@ export class ClientTable {
   configure(options: ServerOptions): void {
     this.limiter.configure(options.maxMessagesPerSecond, options.messageBurst);
     this.inbound.limit = options.maxInboundTotal;
-    this.backlog.configure(options.maxMessageSize);
+    this.backlog.configure(options.maxMessageSize, options.maxInboundTotal);
   }
 
   /** No inbound limits (a stopped server). */
@@ -163,6 +163,7 @@ export class ClientTable {
       // Held messages were received before the close: the host gets them before the disconnect.
       table.limiter.releaseAll(client);
       table.inbound.forget(client);
+      table.backlog.forget(client);
       table.clients.delete(id);
       table.rooms.leaveAll(id);
       const clean = receivedCode !== 1006;

@@ -7,7 +7,8 @@
  * stops inflating, its frames wait compressed, and ws's own backpressure stops reading its socket. The same happens to
  * every paused client while the events waiting for the host reach `max_queued_events`.
  *
- * A rate-limited client is read ahead of its rate, up to `bound` socket bytes, so a close behind
+ * A rate-limited client is read ahead of its rate, up to `bound` socket bytes (all of them together
+ * up to `max_inbound_total`), so a close behind
  * its backlog is seen at once (its socket stays paused for ws: `ws.isPaused`). Once its socket is
  * gone, its held messages go to the host at once; it is inflated on until `bound` bytes wait,
  * and what it sent beyond that is discarded rather than inflated for nobody.
@@ -23,6 +24,9 @@ export class PausedBacklog {
   /** `max_message_size`: the most the next message can add once inflated. */
   private largestMessage = MiB;
   private hostPaused = false;
+  /** Socket bytes read ahead of all rate-limited clients together, and their bound (`max_inbound_total`). */
+  private readAheadTotal = 0;
+  private readAheadLimit = Infinity;
   private readonly isQueueFull: () => boolean;
 
   /** @param isQueueFull whether the events waiting for the host reached `max_queued_events` */
@@ -31,9 +35,10 @@ export class PausedBacklog {
   }
 
   /** Sets the bound of a starting server. */
-  configure(maxMessageSize: number): void {
+  configure(maxMessageSize: number, maxInboundTotal: number): void {
     this.bound = Math.max(MiB, maxMessageSize);
     this.largestMessage = maxMessageSize;
+    this.readAheadLimit = maxInboundTotal;
   }
 
   /** A new client. Returns whether its inflation is gated (it negotiated permessage-deflate). */
@@ -59,8 +64,14 @@ export class PausedBacklog {
 
   /** The rate limit started holding the client's messages (and paused its socket for ws). */
   rateLimited(client: Client): void {
-    client.readAhead = 0;
+    this.forget(client);
     this.readAhead(client);
+  }
+
+  /** The rate limit let the client go (it resumed its socket), or the client left: it reads ahead no more. */
+  forget(client: Client): void {
+    this.readAheadTotal -= client.readAhead;
+    client.readAhead = 0;
   }
 
   /** Fewer of the client's messages wait, or its socket is gone: a waiting frame may go on. */
@@ -72,13 +83,18 @@ export class PausedBacklog {
   afterRead(client: Client, bytes: number): void {
     if (!client.rateLimited) return;
     client.readAhead += bytes;
+    this.readAheadTotal += bytes;
     this.readAhead(client);
   }
 
-  /** Keeps a rate-limited client's socket read while under the bound and the host reads. */
+  /**
+   * Keeps a rate-limited client's socket read while the host reads and it is under the bound, and
+   * all of them together under `max_inbound_total`: past that, they are paused as before, and a
+   * many-client flood holds no more than the limit says (150 clients held 150 MiB without it).
+   */
   private readAhead(client: Client): void {
     if (this.hostPaused) return;
-    if (client.readAhead < this.bound) readSocketAhead(client.ws);
+    if (client.readAhead < this.bound && this.readAheadTotal < this.readAheadLimit) readSocketAhead(client.ws);
     else socketOf(client.ws)?.pause();
   }
 

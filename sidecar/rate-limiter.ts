@@ -13,6 +13,8 @@ export type Forward = (client: Client, data: Buffer, isBinary: boolean) => void;
 export interface HoldObserver {
   rateLimited(client: Client): void;
   wake(client: Client): void;
+  /** The rate limit resumed the client's socket. */
+  forget(client: Client): void;
 }
 
 export class RateLimiter {
@@ -125,6 +127,7 @@ export class RateLimiter {
     }
     if (client.held === undefined && client.tokens >= 1) {
       client.rateLimited = false;
+      this.observer?.forget(client);
       if (!this.isHostPaused()) client.ws.resume();
       return;
     }
