@@ -13,10 +13,10 @@
  *   switched on for a turn to hold back a client past its fair share (fair-share.ts).
  * - the `status-code` symbol on errors ws's receiver raises: the close code it answers with
  *   (close-codes.ts).
- * - `WebSocket#_receiver._totalPayloadLength` and `._messageLength`: the payload bytes the frames
- *   of the message being assembled declared so far (the current frame's as soon as its header is
- *   read) and its decompressed bytes so far, the inbound memory a client holds or is about to
- *   (inbound-total.ts).
+ * - `WebSocket#_receiver._totalPayloadLength`, `._messageLength` and `._bufferedBytes`: the
+ *   payload bytes the frames of the message being assembled declared so far (the current frame's
+ *   as soon as its header is read), its decompressed bytes so far, and the read bytes not parsed
+ *   yet: the inbound memory a client holds or is about to (inbound-total.ts).
  * - `Receiver#decompress(data, cb)`: shadowed on one receiver by `gateInflation`, so a
  *   paused client's compressed frames wait, still compressed, instead of being inflated (its
  *   receiver waits as it does for zlib), or are refused once its socket is gone
@@ -30,6 +30,7 @@ interface ReceiverInternals {
   _allowSynchronousEvents?: boolean;
   _messageLength?: number;
   _totalPayloadLength?: number;
+  _bufferedBytes?: number;
 }
 
 function receiverOf(ws: WebSocket): ReceiverInternals | undefined {
@@ -57,14 +58,17 @@ export function deferReceiverEvents(ws: WebSocket): DeferredReceiver | undefined
 }
 
 /**
- * Bytes of the message ws's receiver is assembling for `ws`: what its frames declared so far (a
- * frame counts from its header on, before its payload arrives) or, compressed, its decompressed
- * bytes so far, whichever is more. 0 between messages, or when ws has no such fields.
+ * Bytes ws's receiver holds, or is about to, for `ws`'s unfinished message: what its frames
+ * declared so far (a frame counts from its header on, before its payload arrives) or, compressed,
+ * its decompressed bytes so far, whichever is more, plus the read bytes not parsed yet (a frame's
+ * payload waits there in socket-read chunks until it is whole, then ws copies it out, so both
+ * exist at once). 0 between messages, or when ws has no such fields.
  */
 export function unfinishedInboundBytes(ws: WebSocket): number {
   const receiver = receiverOf(ws);
   if (receiver === undefined) return 0;
-  return Math.max(receiver._totalPayloadLength ?? 0, receiver._messageLength ?? 0);
+  const message = Math.max(receiver._totalPayloadLength ?? 0, receiver._messageLength ?? 0);
+  return message === 0 ? 0 : message + (receiver._bufferedBytes ?? 0);
 }
 
 /** Undoes `deferReceiverEvents`. */

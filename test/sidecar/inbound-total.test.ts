@@ -13,6 +13,7 @@ function fakeClient(id: number): Client & { unfinished(bytes: number): void; clo
     readyState: WebSocket.OPEN,
     _receiver: receiver,
     close: (code: number) => (closedWith = code),
+    pause: () => {},
     terminate: () => {},
     once: () => {},
   } as unknown as WebSocket;

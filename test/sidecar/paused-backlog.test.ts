@@ -122,4 +122,15 @@ describe('PausedBacklog', () => {
     backlog.afterRead(two.client, 0);
     expect(two.socket.paused, 'room again once one left').toBe(false);
   });
+
+  it('reads a rate-limited client ahead no further once 4096 messages are held, however small', () => {
+    const { client, socket } = fake(false);
+    client.rateLimited = true;
+    client.held = Array.from({ length: 4095 }, () => ({ data: Buffer.from('f1'), isBinary: false }));
+    backlog.rateLimited(client);
+    expect(socket.paused).toBe(false);
+    client.held.push({ data: Buffer.from('f2'), isBinary: false });
+    backlog.afterRead(client, 13);
+    expect(socket.paused).toBe(true);
+  });
 });
