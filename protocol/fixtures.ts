@@ -106,6 +106,8 @@ export const FIXTURES: Fixture[] = [
         rss: 52428800,
         uptime_ms: 12500,
         paused: false,
+        accept_errors: 0,
+        unavailable: [],
       },
     ],
   },

@@ -76,9 +76,14 @@ export interface Stats {
   messages_out: number;
   bytes_in: number;
   bytes_out: number;
-  rss: number;
+  /** Nil when it could not be read (named in `unavailable`). */
+  rss: number | null;
   uptime_ms: number;
   paused: boolean;
+  /** Connections the listener could not accept (EMFILE/ENFILE) since the start. */
+  accept_errors: number;
+  /** The keys whose value could not be read this time; each is present with nil. */
+  unavailable: string[];
 }
 
 export type HelloEvent = [E['HELLO'], protocolVersion: number, sidecarVersion: string, capabilities: string[]];

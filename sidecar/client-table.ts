@@ -4,6 +4,7 @@
  * errors and closes become `error` and `client_disconnected` events.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { ErrorCode, Event } from '../protocol/constants.js';
 import type { AnyEvent } from '../protocol/messages.js';
@@ -13,9 +14,12 @@ import { FairShare } from './fair-share.js';
 import { pongReceived } from './heartbeat.js';
 import { DEFAULT_OPTIONS } from './options.js';
 import { watchForCloseFrame } from './late-close-frame.js';
+import { InboundTotal } from './inbound-total.js';
+import { PausedBacklog } from './paused-backlog.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { ServerOptions } from './options.js';
 import type { RoomRegistry } from './room-registry.js';
-import { onCloseFrame, onSocketEnd, socketOf } from './ws-internals.js';
+import { isDiscardedBacklog, onCloseFrame, onSocketEnd, socketOf } from './ws-internals.js';
 
 /**
  * Receives each client message (`text` or `binary` op) as raw bytes (ws already checked text is
@@ -26,10 +30,14 @@ export type ClientMessageSink = (op: number, clientId: number, data: Uint8Array,
 
 const kClient = Symbol('client');
 type ClientSocket = WebSocket & { [kClient]: Client };
+/** The net.Socket under a client, which finds its client the same way. */
+type ClientNetSocket = Socket & { [kClient]: Client };
 
 export class ClientTable {
   readonly clients = new Map<number, Client>();
   readonly limiter: RateLimiter;
+  readonly inbound: InboundTotal;
+  readonly backlog: PausedBacklog;
   messagesIn = 0;
   bytesIn = 0;
   /** `close_timeout_ms` of the running server: how long a close handshake may take. */
@@ -50,6 +58,7 @@ export class ClientTable {
    * @param isHostPaused whether the host is not reading (new clients start paused then)
    * @param pongSent called after ws answered a client's ping, so the pong counts against the
    *   client's outbound bound like any message (a client that pings without reading is closed)
+   * @param isQueueFull whether the events waiting for the host reached `max_queued_events`
    */
   constructor(
     emit: (event: AnyEvent) => void,
@@ -57,13 +66,41 @@ export class ClientTable {
     rooms: RoomRegistry,
     isHostPaused: () => boolean,
     pongSent: (client: Client) => void,
+    isQueueFull: () => boolean = () => false,
   ) {
     this.emit = emit;
     this.emitMessage = emitMessage;
     this.rooms = rooms;
     this.isHostPaused = isHostPaused;
     this.pongSent = pongSent;
-    this.limiter = new RateLimiter(this.forward, isHostPaused);
+    this.backlog = new PausedBacklog(isQueueFull);
+    this.limiter = new RateLimiter(this.forward, isHostPaused, this.backlog);
+    this.inbound = new InboundTotal(emit);
+  }
+
+  /** Sets the inbound limits of a starting server. */
+  configure(options: ServerOptions): void {
+    this.limiter.configure(options.maxMessagesPerSecond, options.messageBurst);
+    this.inbound.limit = options.maxInboundTotal;
+    this.backlog.configure(options.maxMessageSize, options.maxInboundTotal);
+  }
+
+  /** No inbound limits (a stopped server). */
+  reset(): void {
+    this.limiter.reset();
+    this.inbound.limit = Infinity;
+  }
+
+  /**
+   * Pauses or resumes every client socket for the host (`isHostPaused` already tells the new
+   * state). A client the rate limit paused stays paused on a resume.
+   */
+  setHostPaused(paused: boolean): void {
+    for (const client of this.clients.values()) {
+      if (paused) client.ws.pause();
+      else if (!client.rateLimited) client.ws.resume();
+    }
+    this.backlog.setHostPaused(paused, this.clients.values());
   }
 
   /** Adds the client of an upgrade ws completed and tells the host. */
@@ -83,6 +120,13 @@ export class ClientTable {
     ws.on('close', listeners.close);
     onCloseFrame(ws, listeners.closeFrame);
     onSocketEnd(ws, listeners.ended);
+    const socket = socketOf(ws) as ClientNetSocket | undefined;
+    if (socket !== undefined) {
+      socket[kClient] = client;
+      socket.on('data', listeners.socketData);
+      // A frame waiting to be inflated holds ws's close back until the socket's end lets it go on.
+      if (this.backlog.add(client)) socket.on('close', listeners.socketClose);
+    }
     this.emit([Event.CLIENT_CONNECTED, id, describeClient(req, parseRequestUrl(req.url), ws.protocol)]);
   }
 
@@ -94,6 +138,7 @@ export class ClientTable {
   private readonly listeners = ((table: ClientTable) => ({
     message(this: WebSocket, data: Buffer, isBinary: boolean): void {
       const client = (this as ClientSocket)[kClient];
+      table.inbound.settle(client);
       // Without a rate limit, this branch is all it costs.
       if (table.limiter.rate !== 0 && !table.limiter.admit(client, data, isBinary)) return;
       table.forward(client, data, isBinary);
@@ -117,9 +162,18 @@ export class ClientTable {
     ended(ws: WebSocket): void {
       endWithin((ws as ClientSocket)[kClient], table.closeTimeoutMs);
     },
+    /** After ws parsed a read of the socket (its listener runs first). */
+    socketData(this: Socket, chunk: Buffer): void {
+      const client = (this as ClientNetSocket)[kClient];
+      table.inbound.measure(client);
+      table.backlog.afterRead(client, chunk.length);
+    },
+    socketClose(this: Socket): void {
+      table.backlog.wake((this as ClientNetSocket)[kClient]);
+    },
     error(this: WebSocket, error: Error & { code?: string }): void {
       const client = (this as ClientSocket)[kClient];
-      if (client.closeCode !== undefined) return;
+      if (client.closeCode !== undefined || isDiscardedBacklog(error)) return;
       const code = closeCodeForError(error);
       client.closeCode = code;
       client.closeReason = error.message;
@@ -141,6 +195,8 @@ export class ClientTable {
       clearTimeout(client.closeTimer);
       // Held messages were received before the close: the host gets them before the disconnect.
       table.limiter.releaseAll(client);
+      table.inbound.forget(client);
+      table.backlog.forget(client);
       table.clients.delete(id);
       table.rooms.leaveAll(id);
       // ws reports 1006 unless it read the client's close frame (then its code, 1005 if none).
@@ -155,6 +211,7 @@ export class ClientTable {
   /** Hands one client message to the host. */
   private readonly forward = (client: Client, data: Buffer, isBinary: boolean): void => {
     this.fairShare.count(client);
+    if (this.isHostPaused()) this.backlog.handedToPausedHost(client, data.length);
     this.messagesIn++;
     this.bytesIn += data.length;
     this.emitMessage(isBinary ? Event.BINARY : Event.TEXT, client.id, data, !isBinary);

@@ -38,6 +38,11 @@ export interface Client {
   rateLimited: boolean;
   /** Delivers held messages as tokens come back (`RateLimiter.releaseHeld`). */
   releaseTimer: NodeJS.Timeout | undefined;
+  /** paused-backlog.ts: bytes of the held messages, and of those handed to a host that is not reading. */
+  heldBytes: number;
+  pausedBytes: number;
+  /** paused-backlog.ts: socket bytes read since the rate limit paused the client. */
+  readAhead: number;
 }
 
 interface HeldMessage {
@@ -58,6 +63,9 @@ export function createClient(id: number, ws: WebSocket, burst: number): Client {
     heldFrom: 0,
     rateLimited: false,
     releaseTimer: undefined,
+    heldBytes: 0,
+    pausedBytes: 0,
+    readAhead: 0,
   };
 }
 

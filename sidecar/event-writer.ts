@@ -9,7 +9,18 @@ import type { Writable } from 'node:stream';
 import { FrameBatch } from '../protocol/frame-batch.js';
 import type { AnyEvent } from '../protocol/messages.js';
 
-export class EventWriter {
+/** What the server may know and set about the events waiting for the host. */
+export interface EventQueue {
+  /** Bytes written but not taken by the host yet. */
+  readonly queuedBytes: number;
+  /** `max_queued_events`: the writer reports pressure by this many queued bytes at the latest. */
+  maxQueuedBytes: number;
+  /** Whether `maxQueuedBytes` wait: no paused client is inflated further. */
+  readonly isFull: boolean;
+}
+
+export class EventWriter implements EventQueue {
+  maxQueuedBytes = Infinity;
   private readonly batch = new FrameBatch(() => this.flush());
   private backedUp = false;
   private readonly output: Writable;
@@ -28,6 +39,14 @@ export class EventWriter {
     this.output = output;
     this.onPressure = onPressure;
     this.pauseAtBytes = pauseAtBytes;
+  }
+
+  get queuedBytes(): number {
+    return this.output.writableLength;
+  }
+
+  get isFull(): boolean {
+    return this.output.writableLength >= this.maxQueuedBytes;
   }
 
   /** True while the output is full and the server should stop reading clients. */
@@ -60,7 +79,7 @@ export class EventWriter {
     if (frames === undefined) return true;
     const accepted = this.output.write(frames);
     // Only a write that returned false is sure to be followed by 'drain'.
-    if (!accepted && !this.backedUp && this.output.writableLength >= this.pauseAtBytes) {
+    if (!accepted && !this.backedUp && this.output.writableLength >= Math.min(this.pauseAtBytes, this.maxQueuedBytes)) {
       this.backedUp = true;
       this.onPressure(true);
       this.output.once('drain', () => {

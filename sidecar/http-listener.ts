@@ -3,7 +3,7 @@
  * and checked here), plain requests answered with 426, and bound to the port with its failures
  * turned into `start_failed` reasons (listen-errors.ts).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, Server } from 'node:http';
@@ -12,6 +12,18 @@ import type { Socket } from 'node:net';
 import { describeListenError, describeTlsInvalid, describeTlsReadError, type StartFailure } from './listen-errors.js';
 import type { Logger } from './log.js';
 import type { ServerOptions } from './options.js';
+import { ErrorCode, Event } from '../protocol/constants.js';
+import type { AnyEvent } from '../protocol/messages.js';
+
+/**
+ * File descriptors kept free for everything but connections: stats (/proc reads), TLS files,
+ * DNS, zlib, Node's own. Past `connectionBudget`, Node accepts and closes new connections itself
+ * ('drop'), so they are counted; at the hard limit libuv would close them unseen.
+ */
+const RESERVED_DESCRIPTORS = 16;
+
+/** Accept failures are reported at most this often (`accept_failed`, and a `warn:` line). */
+const ACCEPT_REPORT_INTERVAL_MS = 1000;
 
 /** Where the HTTP server hands its connections. */
 export interface ListenerHooks {
@@ -69,6 +81,8 @@ export interface ListenOutcome {
   /** Bound to `port` (the one the system picked for port 0). */
   listening(port: number): void;
   failed(failure: StartFailure): void;
+  /** The bound server could not accept a connection: out of file descriptors (EMFILE/ENFILE). */
+  acceptFailed(error: NodeJS.ErrnoException): void;
 }
 
 /** Binds `server` to the options' port and host; an unwanted server is closed at once. */
@@ -82,8 +96,86 @@ export function listen(server: Server, options: ServerOptions, outcome: ListenOu
       server.close();
       return;
     }
-    server.on('error', (error) => log('error', `server error: ${error.message}`));
+    const budget = connectionBudget();
+    if (budget !== undefined) {
+      server.maxConnections = budget;
+      server.on('drop', () => outcome.acceptFailed(Object.assign(new Error('out of file descriptors'), { code: 'EMFILE' })));
+    }
+    server.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EMFILE' || error.code === 'ENFILE') outcome.acceptFailed(error);
+      else log('error', `server error: ${error.message}`);
+    });
     const address = server.address();
     outcome.listening(typeof address === 'object' && address !== null ? address.port : options.port);
   });
+}
+
+/**
+ * How many connections fit in the descriptors left (the soft RLIMIT_NOFILE minus those open now and
+ * `RESERVED_DESCRIPTORS`), or undefined where /proc does not tell (not Linux) or it does not matter
+ * (over a million). libuv, out of descriptors, accepts and closes pending connections without a
+ * word (its EMFILE trick), so the listener is kept below the limit where Node reports each one.
+ */
+function connectionBudget(): number | undefined {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'latin1');
+    const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+    if (!Number.isInteger(soft) || soft > 1_000_000) return undefined;
+    const open = readdirSync('/proc/self/fd').length;
+    return Math.max(1, soft - open - RESERVED_DESCRIPTORS);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Connections the listener could not accept for want of file descriptors: counted for `stats`
+ * (`accept_errors`) and reported at most once a second, as an `accept_failed` error event and a
+ * `warn:` line, each naming the connections lost since the last report. Node's listener keeps
+ * running after such an error; without this the clients were simply reset, unseen.
+ */
+export class AcceptFailures {
+  /** Connections lost since the server started. */
+  total = 0;
+  private unreported = 0;
+  private lastCode = '';
+  private lastReportAt = -Infinity;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly emit: (event: AnyEvent) => void;
+  private readonly log: Logger;
+
+  constructor(emit: (event: AnyEvent) => void, log: Logger) {
+    this.emit = emit;
+    this.log = log;
+  }
+
+  /** Counts one failed accept; reports now, or at the end of the current one-second window. */
+  add(error: NodeJS.ErrnoException): void {
+    this.total++;
+    this.unreported++;
+    this.lastCode = error.code ?? 'EMFILE';
+    if (this.timer !== undefined) return;
+    const waitMs = this.lastReportAt + ACCEPT_REPORT_INTERVAL_MS - performance.now();
+    if (waitMs <= 0) this.report();
+    else this.timer = setTimeout(this.report, waitMs);
+  }
+
+  /** A new server: counts from zero, and nothing pending is reported. */
+  reset(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.total = 0;
+    this.unreported = 0;
+  }
+
+  private readonly report = (): void => {
+    this.timer = undefined;
+    this.lastReportAt = performance.now();
+    const message =
+      `${this.unreported} connection(s) could not be accepted: the process is out of file descriptors (${this.lastCode}); ` +
+      'raise the limit (ulimit -n) or lower max_clients';
+    this.unreported = 0;
+    this.log('warn', message);
+    this.emit([Event.ERROR, ErrorCode.ACCEPT_FAILED, message, 0]);
+  };
 }

@@ -22,7 +22,7 @@ const SHUTDOWN_DEADLINE_MS = 900;
 let server: SidecarServer | undefined;
 const writer = new EventWriter(process.stdout, (backedUp) => server?.setPaused(backedUp));
 const emit = writer.write.bind(writer);
-server = new SidecarServer(emit, log, writer.writeClientMessage.bind(writer));
+server = new SidecarServer(emit, log, writer.writeClientMessage.bind(writer), writer);
 const dispatcher = new CommandDispatcher(server, emit);
 const decoder = new FrameDecoder();
 let exiting = false;

@@ -60,6 +60,10 @@ export interface ServerOptions {
   closeTimeoutMs: number;
   /** With `auth`: most connection requests waiting for the host's answer; past it upgrades get 503. Default 1000. */
   maxPendingRequests: number;
+  /** Bytes of unfinished incoming messages held for all clients together; past it the client whose data crossed it is closed with 1008. Default 67108864 (64 MiB). */
+  maxInboundTotal: number;
+  /** Bytes of events held for a host that is not reading; while stdout is backed up no connection is admitted. Default 16777216 (16 MiB). */
+  maxQueuedEvents: number;
 }
 
 /** Raised for an option a host got wrong; becomes `start_failed` with `invalid_option`. */
@@ -172,6 +176,8 @@ export function resolveOptions(raw: StartOptions | Record<string, unknown>): Ser
     messageBurst: integer(r, 'message_burst'),
     closeTimeoutMs: integer(r, 'close_timeout_ms'),
     maxPendingRequests: integer(r, 'max_pending_requests'),
+    maxInboundTotal: integer(r, 'max_inbound_total'),
+    maxQueuedEvents: integer(r, 'max_queued_events'),
   };
   if (options.host === '') throw new InvalidOptionError('option "host" must not be empty: use "0.0.0.0" for every IPv4 address or "::" for IPv6');
   if (options.path !== '' && !options.path.startsWith('/')) {

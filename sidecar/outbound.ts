@@ -54,17 +54,24 @@ export class Outbound {
   }
 
   /**
-   * Closes a client whose queued outbound bytes passed `max_outbound_buffer`. Also called after
-   * ws answered a client's ping: pongs wait on the client like messages do.
+   * Closes a client whose queued outbound bytes passed `max_outbound_buffer`. What counts is what
+   * waits on that client: the bytes in its socket, after compression (pongs included: this is also
+   * called after ws answered a client's ping). Messages still waiting for ws's compressor (its
+   * sender's queue) are not counted: with permessage-deflate a burst the host sent in one turn sits
+   * there whole, whether the client reads or not, and counting it at its uncompressed size closed
+   * clients that read normally (issue #12, defect 5). Once compressed they wait in the socket, and
+   * the next send to that client checks them.
    */
   checkOutbound(client: Client): void {
     const ws = client.ws;
     const limit = this.maxBuffer;
-    if (!isClosing(client) && ws.bufferedAmount > limit) {
+    if (isClosing(client)) return;
+    const waiting = socketOf(ws)?.writableLength ?? ws.bufferedAmount;
+    if (waiting > limit) {
       this.emit([
         Event.ERROR,
         ErrorCode.OUTBOUND_OVERFLOW,
-        `client ${client.id} is not reading: ${ws.bufferedAmount} bytes were queued for it, past max_outbound_buffer (${limit}), so it was closed with 1008`,
+        `client ${client.id} is not reading: ${waiting} bytes were queued for it, past max_outbound_buffer (${limit}), so it was closed with 1008`,
         client.id,
       ]);
       closeClient(client, 1008, 'outbound buffer limit exceeded', 0);

@@ -9,6 +9,14 @@ import type { Client } from './client.js';
 /** Hands one client message to the host. */
 export type Forward = (client: Client, data: Buffer, isBinary: boolean) => void;
 
+/** Told when a client starts being held, and when fewer of its bytes are (paused-backlog.ts). */
+export interface HoldObserver {
+  rateLimited(client: Client): void;
+  wake(client: Client): void;
+  /** The rate limit resumed the client's socket. */
+  forget(client: Client): void;
+}
+
 export class RateLimiter {
   /** Messages per second each client may deliver; 0: no limit (`admit` is then never called). */
   rate = 0;
@@ -16,14 +24,17 @@ export class RateLimiter {
   burst = 0;
   private readonly forward: Forward;
   private readonly isHostPaused: () => boolean;
+  private readonly observer: HoldObserver | undefined;
 
   /**
    * @param forward delivers an admitted or released message to the host
    * @param isHostPaused whether the host is not reading (then a global resume, not this, resumes sockets)
+   * @param observer told when a client starts being held and when its held bytes shrink
    */
-  constructor(forward: Forward, isHostPaused: () => boolean) {
+  constructor(forward: Forward, isHostPaused: () => boolean, observer?: HoldObserver) {
     this.forward = forward;
     this.isHostPaused = isHostPaused;
+    this.observer = observer;
   }
 
   /** Sets the limit of a starting server: `burst` 0 means one second's worth of messages. */
@@ -55,10 +66,12 @@ export class RateLimiter {
       if (!client.rateLimited) {
         client.rateLimited = true;
         client.ws.pause();
+        this.observer?.rateLimited(client);
       }
       if (client.releaseTimer === undefined) this.scheduleRelease(client);
     }
     client.held.push({ data, isBinary });
+    client.heldBytes += data.length;
     return false;
   }
 
@@ -70,6 +83,7 @@ export class RateLimiter {
     for (let next = client.heldFrom; next < held.length; next++) this.forward(client, held[next]!.data, held[next]!.isBinary);
     client.held = undefined;
     client.heldFrom = 0;
+    client.heldBytes = 0;
   }
 
   private refill(client: Client): void {
@@ -99,6 +113,8 @@ export class RateLimiter {
       for (; next < held.length && client.tokens >= 1; next++) {
         client.tokens--;
         const message = held[next]!;
+        held[next] = undefined!; // released: not kept in memory until the whole queue is
+        client.heldBytes -= message.data.length;
         this.forward(client, message.data, message.isBinary);
       }
       if (next < held.length) {
@@ -107,9 +123,11 @@ export class RateLimiter {
         client.held = undefined;
         client.heldFrom = 0;
       }
+      this.observer?.wake(client);
     }
     if (client.held === undefined && client.tokens >= 1) {
       client.rateLimited = false;
+      this.observer?.forget(client);
       if (!this.isHostPaused()) client.ws.resume();
       return;
     }

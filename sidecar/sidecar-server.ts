@@ -9,16 +9,19 @@
 import type { Server } from 'node:http';
 import { ErrorCode, Event, PROTOCOL_VERSION } from '../protocol/constants.js';
 import type { AnyEvent, Stats } from '../protocol/messages.js';
+import { readRss } from './process-readings.js';
 import { closeClient, isClosing, type Client } from './client.js';
 import { ClientTable, type ClientMessageSink } from './client-table.js';
+import type { EventQueue } from './event-writer.js';
 import { isValidCloseCode } from './close-codes.js';
 import { Heartbeat } from './heartbeat.js';
-import { createHttpServer, listen } from './http-listener.js';
+import { AcceptFailures, createHttpServer, listen } from './http-listener.js';
 import type { StartFailure } from './listen-errors.js';
 import type { Logger } from './log.js';
 import { InvalidOptionError, resolveOptions, type ServerOptions } from './options.js';
 import { Outbound, toPayload } from './outbound.js';
 import { RoomRegistry } from './room-registry.js';
+import { refuseUpgrade } from './http-refusal.js';
 import { UpgradeGate } from './upgrade-gate.js';
 
 /** RFC 6455 §5.5: a close frame's payload, code included, is at most 125 bytes. */
@@ -42,16 +45,27 @@ export class SidecarServer {
   private readonly gate: UpgradeGate;
   private readonly outbound: Outbound;
   private readonly heartbeat: Heartbeat;
+  private readonly acceptFailures: AcceptFailures;
+  private readonly events: EventQueue | undefined;
 
   /**
    * @param emit receives every event but client messages, in order
    * @param log receives human-readable diagnostics (stderr in production)
    * @param emitMessage receives every client message, in order with `emit`'s events
+   * @param events the queue of events for the host, bounded by `max_queued_events` (none in tests)
    */
-  constructor(emit: (event: AnyEvent) => void, log: Logger, emitMessage: ClientMessageSink) {
+  constructor(emit: (event: AnyEvent) => void, log: Logger, emitMessage: ClientMessageSink, events?: EventQueue) {
     this.emit = emit;
     this.log = log;
-    this.table = new ClientTable(emit, emitMessage, this.rooms, () => this.paused, (client) => this.outbound.checkOutbound(client));
+    this.events = events;
+    this.table = new ClientTable(
+      emit,
+      emitMessage,
+      this.rooms,
+      () => this.paused,
+      (client) => this.outbound.checkOutbound(client),
+      () => events?.isFull === true,
+    );
     this.clients = this.table.clients;
     this.gate = new UpgradeGate(emit, log, {
       isListening: () => this.state === 'listening',
@@ -60,6 +74,7 @@ export class SidecarServer {
     });
     this.outbound = new Outbound(emit);
     this.heartbeat = new Heartbeat(this.clients, emit);
+    this.acceptFailures = new AcceptFailures(emit, log);
   }
 
   /** Handles `start`: reports `listening` or `start_failed`. */
@@ -95,7 +110,9 @@ export class SidecarServer {
       options,
       {
         connection: (socket) => gate.trackHandshake(socket, options.handshakeTimeoutMs),
-        upgrade: (req, socket, head) => gate.handleUpgrade(req, socket, head),
+        // While the host is not reading, every connect and disconnect would queue an event (all
+        // request headers) for it without bound: admission stops, without an event (PROTOCOL.md).
+        upgrade: (req, socket, head) => (this.paused ? refuseUpgrade(socket, 503, 'Service Unavailable') : gate.handleUpgrade(req, socket, head)),
       },
       this.log,
     );
@@ -106,11 +123,13 @@ export class SidecarServer {
     this.state = 'starting';
     let answered!: () => void;
     this.startAnswered = new Promise((resolve) => (answered = resolve));
-    this.table.limiter.configure(options.maxMessagesPerSecond, options.messageBurst);
+    this.table.configure(options);
     this.outbound.maxBuffer = options.maxOutboundBuffer;
+    if (this.events !== undefined) this.events.maxQueuedBytes = options.maxQueuedEvents;
     this.outbound.permessageDeflate = options.permessageDeflate;
     this.table.closeTimeoutMs = options.closeTimeoutMs;
     this.httpServer = server;
+    this.acceptFailures.reset();
     gate.open(options);
     listen(
       server,
@@ -129,6 +148,7 @@ export class SidecarServer {
           this.failStart(failure);
           answered();
         },
+        acceptFailed: (error) => this.acceptFailures.add(error),
       },
       this.log,
     );
@@ -223,8 +243,9 @@ export class SidecarServer {
     this.gate.reject(requestId, httpStatus, reason);
   }
 
-  /** Counters for `stats`. */
+  /** Counters for `stats`; never throws, whatever the process is short of (process-readings.ts). */
   stats(): Stats {
+    const rss = readRss();
     return {
       clients: this.clients.size,
       rooms: this.rooms.size,
@@ -233,9 +254,11 @@ export class SidecarServer {
       messages_out: this.outbound.messagesOut,
       bytes_in: this.table.bytesIn,
       bytes_out: this.outbound.bytesOut,
-      rss: process.memoryUsage.rss(),
+      rss,
       uptime_ms: Date.now() - this.startedAt,
       paused: this.paused,
+      accept_errors: this.acceptFailures.total,
+      unavailable: rss === null ? ['rss'] : [],
     };
   }
 
@@ -247,10 +270,8 @@ export class SidecarServer {
   setPaused(paused: boolean): void {
     if (this.paused === paused) return;
     this.paused = paused;
-    for (const client of this.clients.values()) {
-      if (paused) client.ws.pause();
-      else if (!client.rateLimited) client.ws.resume();
-    }
+    this.heartbeat.suspend(paused);
+    this.table.setHostPaused(paused);
     this.log('info', paused ? 'host is not reading: client sockets paused' : 'host caught up: client sockets resumed');
   }
 
@@ -274,7 +295,7 @@ export class SidecarServer {
     this.heartbeat.stop();
     this.gate.close();
     this.httpServer = undefined;
-    this.table.limiter.reset();
+    this.table.reset();
     this.outbound.maxBuffer = Infinity;
     this.outbound.permessageDeflate = false;
     this.rooms.clear();
@@ -312,3 +333,4 @@ export class SidecarServer {
     return client;
   }
 }
+

@@ -19,6 +19,15 @@
  * - the `end` event of `WebSocket#_socket`: the client half-closed TCP, which ws answers by ending
  *   its own side once everything queued is written, so a client that does not read is never let
  *   go (ws sets no timer for it); client-table.ts starts `close_timeout_ms` on it too.
+ * - `WebSocket#_receiver._totalPayloadLength`, `._messageLength` and `._bufferedBytes`: the
+ *   payload bytes the frames of the message being assembled declared so far (the current frame's
+ *   as soon as its header is read), its decompressed bytes so far, and the read bytes not parsed
+ *   yet: the inbound memory a client holds or is about to (inbound-total.ts).
+ * - `Receiver#decompress(data, cb)`: shadowed on one receiver by `gateInflation`, so a
+ *   paused client's compressed frames wait, still compressed, instead of being inflated (its
+ *   receiver waits as it does for zlib), or are refused once its socket is gone
+ *   (paused-backlog.ts). ws's own receiver backpressure then pauses the socket;
+ *   `readSocketAhead` resumes the bare socket under a paused WebSocket.
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
@@ -28,6 +37,13 @@ interface ReceiverInternals {
   on?(event: 'conclude', listener: (this: ReceiverInternals, code: number, reason: Buffer) => void): unknown;
   [kOwner]?: WebSocket;
   [kOnCloseFrame]?: CloseFrameListener;
+  _messageLength?: number;
+  _totalPayloadLength?: number;
+  _bufferedBytes?: number;
+}
+
+function receiverOf(ws: WebSocket): ReceiverInternals | undefined {
+  return (ws as unknown as { _receiver?: ReceiverInternals })._receiver;
 }
 
 interface SocketInternals {
@@ -56,10 +72,24 @@ export function socketOf(ws: WebSocket): Socket | undefined {
  * was already deferring or ws has no such mode.
  */
 export function deferReceiverEvents(ws: WebSocket): DeferredReceiver | undefined {
-  const receiver = (ws as unknown as { _receiver?: ReceiverInternals })._receiver;
+  const receiver = receiverOf(ws);
   if (receiver === undefined || receiver._allowSynchronousEvents !== true) return undefined;
   receiver._allowSynchronousEvents = false;
   return receiver as unknown as DeferredReceiver;
+}
+
+/**
+ * Bytes ws's receiver holds, or is about to, for `ws`'s unfinished message: what its frames
+ * declared so far (a frame counts from its header on, before its payload arrives) or, compressed,
+ * its decompressed bytes so far, whichever is more, plus the read bytes not parsed yet (a frame's
+ * payload waits there in socket-read chunks until it is whole, then ws copies it out, so both
+ * exist at once). 0 between messages, or when ws has no such fields.
+ */
+export function unfinishedInboundBytes(ws: WebSocket): number {
+  const receiver = receiverOf(ws);
+  if (receiver === undefined) return 0;
+  const message = Math.max(receiver._totalPayloadLength ?? 0, receiver._messageLength ?? 0);
+  return message === 0 ? 0 : message + (receiver._bufferedBytes ?? 0);
 }
 
 /** Undoes `deferReceiverEvents`. */
@@ -113,4 +143,72 @@ export function statusCodeOf(error: Error): number | undefined {
     }
   }
   return undefined;
+}
+
+/** What a gated receiver does with its next compressed frame. */
+export type InflateVerdict = 'inflate' | 'wait' | 'discard';
+
+type DecompressCallback = (error?: Error | null) => void;
+type Decompress = (this: GatedReceiver, data: Buffer, callback: DecompressCallback) => void;
+
+const kInflateGate = Symbol('inflate-gate');
+
+interface InflateGate {
+  verdict: () => InflateVerdict;
+  inflate: Decompress;
+  waiting?: [data: Buffer, callback: DecompressCallback];
+}
+
+interface GatedReceiver {
+  decompress?: Decompress;
+  [kInflateGate]?: InflateGate;
+}
+
+/** The error a discarded frame fails its receiver with (`isDiscardedBacklog` tells it apart). */
+const DISCARDED = 'SIDECAR_BACKLOG_DISCARDED';
+
+/**
+ * Asks `verdict` before ws inflates each compressed frame of `ws`: 'wait' keeps the frame (and all
+ * behind it) compressed until `retryInflation`; 'discard' fails the receiver, so ws drops the
+ * rest and reports the close. Returns false when ws has no receiver with a `decompress`.
+ */
+export function gateInflation(ws: WebSocket, verdict: () => InflateVerdict): boolean {
+  const receiver = receiverOf(ws) as GatedReceiver | undefined;
+  const inflate = receiver?.decompress;
+  if (receiver === undefined || typeof inflate !== 'function') return false;
+  receiver[kInflateGate] = { verdict, inflate };
+  receiver.decompress = gatedDecompress;
+  return true;
+}
+
+/** Asks the verdict again for a frame that was told to wait. */
+export function retryInflation(ws: WebSocket): void {
+  const receiver = receiverOf(ws) as GatedReceiver | undefined;
+  const gate = receiver?.[kInflateGate];
+  if (gate?.waiting === undefined) return;
+  const [data, callback] = gate.waiting;
+  gate.waiting = undefined;
+  gatedDecompress.call(receiver!, data, callback);
+}
+
+/** Whether `error` is the one a discarded backlog failed the receiver with: no protocol error. */
+export function isDiscardedBacklog(error: Error & { code?: string }): boolean {
+  return error.code === DISCARDED;
+}
+
+function gatedDecompress(this: GatedReceiver, data: Buffer, callback: DecompressCallback): void {
+  const gate = this[kInflateGate]!;
+  const verdict = gate.verdict();
+  if (verdict === 'inflate') gate.inflate.call(this, data, callback);
+  else if (verdict === 'wait') gate.waiting = [data, callback];
+  else callback(Object.assign(new Error('the client left with more compressed data than the sidecar inflates for it'), { code: DISCARDED }));
+}
+
+/**
+ * Lets the socket under a paused `ws` be read on: ws keeps parsing what arrives (its receiver
+ * buffers it while a frame waits), and `ws.isPaused` stays true. Undone by pausing the socket.
+ */
+export function readSocketAhead(ws: WebSocket): void {
+  const socket = socketOf(ws);
+  if (socket !== undefined && !socket.destroyed && socket.isPaused()) socket.resume();
 }

@@ -34,6 +34,19 @@ describe('EventWriter', () => {
     expect(pressure).toEqual([true, false]);
   });
 
+  it('reports pressure by max_queued_events at the latest, below the threshold (issue #12, defect 3)', async () => {
+    const output = new PassThrough({ highWaterMark: 16 });
+    const pressure: boolean[] = [];
+    const writer = new EventWriter(output, (backedUp) => pressure.push(backedUp), 1024 * 1024);
+    writer.maxQueuedBytes = 2048;
+    writer.write([70, 1, 'x'.repeat(1000)]);
+    await tick();
+    expect([pressure, writer.queuedBytes > 1000]).toEqual([[], true]);
+    writer.write([70, 1, 'x'.repeat(1100)]);
+    await tick();
+    expect(pressure).toEqual([true]);
+  });
+
   it('does not pause for a backlog below the threshold, however small the stream buffer', async () => {
     const output = new PassThrough({ highWaterMark: 16 });
     const pressure: boolean[] = [];

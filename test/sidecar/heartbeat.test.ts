@@ -73,6 +73,22 @@ describe('Heartbeat', () => {
     expect(events).toEqual([[73, 'heartbeat_timeout', 'client 7 did not answer a ping sent 50 ms ago and was dropped', 7]]);
   });
 
+  it('suspended while the host stalls (issue #12, defect 4): no drop, then a full timeout from the resume', () => {
+    const client = add(3);
+    heartbeat.start(100, 50);
+    vi.advanceTimersByTime(120);
+    expect(client.socket.pings).toBe(1);
+    heartbeat.suspend(true);
+    vi.advanceTimersByTime(5000);
+    expect([client.socket.terminated, client.socket.pings, events]).toEqual([false, 1, []]);
+    heartbeat.suspend(false);
+    vi.advanceTimersByTime(49);
+    expect(client.socket.terminated).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(client.socket.terminated).toBe(true);
+    expect(events).toEqual([[73, 'heartbeat_timeout', 'client 3 did not answer a ping within 50 ms after reading resumed and was dropped', 3]]);
+  });
+
   it('sends no second ping while one is in flight, and judges each ping by its own timer', () => {
     const client = add(1);
     heartbeat.start(100, 250);

@@ -6,9 +6,22 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket as WsClient, WebSocketServer, type WebSocket } from 'ws';
 import { frameUnmasked } from '../../sidecar/outbound.js';
-import { deferReceiverEvents, onCloseFrame, onSocketEnd, restoreReceiverEvents, socketOf, statusCodeOf } from '../../sidecar/ws-internals.js';
+import {
+  deferReceiverEvents,
+  gateInflation,
+  isDiscardedBacklog,
+  onCloseFrame,
+  onSocketEnd,
+  readSocketAhead,
+  restoreReceiverEvents,
+  retryInflation,
+  socketOf,
+  statusCodeOf,
+  unfinishedInboundBytes,
+  type InflateVerdict,
+} from '../../sidecar/ws-internals.js';
 import { until } from '../support/harness.js';
 import { closePayload, frame, RawClient } from '../support/raw-client.js';
 
@@ -16,7 +29,10 @@ const WS_VERSION = (createRequire(import.meta.url)('ws/package.json') as { versi
 const servers: WebSocketServer[] = [];
 const clients: RawClient[] = [];
 
+const wsClients: WsClient[] = [];
+
 afterEach(async () => {
+  for (const client of wsClients.splice(0)) client.terminate();
   for (const client of clients.splice(0)) client.destroy();
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
 });
@@ -35,6 +51,24 @@ async function connection(): Promise<{ ws: WebSocket; raw: RawClient; errors: Er
   ws.on('error', (error) => errors.push(error));
   ws.on('message', (data) => messages.push(String(data)));
   return { ws, raw, errors, messages };
+}
+
+/** A permessage-deflate connection: a ws client that compresses everything, and the server side. */
+async function deflateConnection(): Promise<{ ws: WebSocket; client: WsClient; errors: Error[]; messages: string[]; closed: Promise<number> }> {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: { threshold: 0 } });
+  servers.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
+  const client = new WsClient(`ws://127.0.0.1:${(server.address() as net.AddressInfo).port}`, { perMessageDeflate: { threshold: 0 } });
+  wsClients.push(client);
+  const ws = await accepted;
+  await new Promise((resolve) => client.once('open', resolve));
+  const errors: Error[] = [];
+  const messages: string[] = [];
+  ws.on('error', (error) => errors.push(error));
+  ws.on('message', (data) => messages.push(String(data)));
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  return { ws, client, errors, messages, closed };
 }
 
 describe(`ws ${WS_VERSION} internals`, () => {
@@ -68,6 +102,48 @@ describe(`ws ${WS_VERSION} internals`, () => {
     expect(emittedByRead[0], 'deferred: no message was emitted during the read').toBe(0);
     expect(emittedByRead.at(-1), 'restored: both were emitted during the read').toBe(4);
     expect(messages).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('WebSocket#_receiver._totalPayloadLength and _bufferedBytes count an unfinished message from its frame headers on', async () => {
+    const { ws, raw, messages } = await connection();
+    const first = frame(2, Buffer.alloc(3000, 1), { fin: false });
+    raw.send(first, frame(0, Buffer.alloc(5000, 2), { fin: false }).subarray(0, 20));
+    const missing = `ws ${WS_VERSION} has no _receiver._totalPayloadLength: inbound-total.ts no longer bounds unfinished messages`;
+    // 8000 declared, and the 12 payload bytes of the second frame that arrived wait unparsed.
+    await until(() => unfinishedInboundBytes(ws) === 8012, missing);
+    raw.send(frame(0, Buffer.alloc(5000, 2), { fin: false }).subarray(20), frame(0, 'end'));
+    await until(() => messages.length === 1, 'the finished message');
+    expect(unfinishedInboundBytes(ws), 'nothing is unfinished once the message is').toBe(0);
+  });
+
+  it('Receiver#decompress can be gated: a frame waits compressed, goes on when retried, or is discarded', async () => {
+    const { ws, client, errors, messages, closed } = await deflateConnection();
+    let verdict: InflateVerdict = 'wait';
+    expect(gateInflation(ws, () => verdict), `ws ${WS_VERSION} has no Receiver#decompress: paused-backlog.ts no longer bounds paused deflate clients`).toBe(true);
+    client.send('one');
+    client.send('two');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(messages, 'a waiting frame is not inflated, nor anything behind it').toEqual([]);
+    verdict = 'inflate';
+    retryInflation(ws);
+    await until(() => messages.length === 2, 'both messages once retried');
+    expect(messages).toEqual(['one', 'two']);
+    verdict = 'discard';
+    client.send('three', () => client.terminate());
+    expect(await closed, 'a discarded backlog ends the connection as dropped').toBe(1006);
+    expect(messages).toEqual(['one', 'two']);
+    expect(errors.map((error) => isDiscardedBacklog(error))).toEqual([true]);
+  });
+
+  it('the socket under a paused WebSocket can be read on while ws.isPaused stays true', async () => {
+    const { ws, raw, messages } = await connection();
+    ws.pause();
+    raw.send(frame(1, 'held back'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(messages).toEqual([]);
+    readSocketAhead(ws);
+    await until(() => messages.length === 1, 'the message read ahead');
+    expect(ws.isPaused).toBe(true);
   });
 
   it('errors from the receiver carry the close code under the status-code symbol', async () => {
