@@ -11,29 +11,21 @@
  *
  * Usage: npm run demo [-- --port 8080 --host 0.0.0.0 --seconds N]   (PORT=... also sets the port)
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { demoArguments, runDemo, stopOnSignals } from '../host/demo-server.js';
 import { platformDir } from '../host/sidecar-locator.js';
 import { buildBinaries, describeBuilt, step } from './build-binaries.js';
-import { REPO_ROOT, platformByDir } from './config.js';
-
-/** Runs a build tool with its output shown; throws when it fails. */
-function run(what: string, file: string, args: string[]): void {
-  const result = spawnSync(file, args, { cwd: REPO_ROOT, stdio: 'inherit' });
-  if (result.error) throw new Error(`${what}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status ?? result.signal}); see above`);
-}
+import { REPO_ROOT, buildBundle, platformByDir, runShown } from './config.js';
 
 function build(): void {
-  step('sidecar bundle (tsup)', () => run('tsup', process.execPath, [join(REPO_ROOT, 'node_modules', 'tsup', 'dist', 'cli-default.js'), '--silent']));
+  step('sidecar bundle (tsup)', buildBundle);
   const host = platformDir();
   if (host !== 'linux-x64') {
     // The blob is made by running Linux's Node binary (make-blob.ts).
     console.log(`==> no sidecar executable for ${host}: it is built on Linux x64 only; the demo runs the bundle with node`);
     return;
   }
-  run('checking the build tools', 'bash', [join(REPO_ROOT, 'packaging', 'install-build-deps.sh'), 'strip', 'tar']);
+  runShown('checking the build tools', 'bash', [join(REPO_ROOT, 'packaging', 'install-build-deps.sh'), 'strip', 'tar']);
   console.log(describeBuilt(buildBinaries({ platforms: [platformByDir(host)], compress: false })));
 }
 
