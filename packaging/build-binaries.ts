@@ -56,7 +56,7 @@ export function buildBinaries(options: BuildOptions = {}): BuiltPlatform[] {
   for (const platform of platforms) {
     const cached = isNodeCached(platform);
     step(
-      `[${platform.dir}] Node binary: ${cached ? 'from the cache' : 'downloading from the npm registry (npm pack)'}`,
+      `[${platform.dir}] Node binary: ${cached ? 'already in .cache/node-binaries' : 'fetching'}`,
       () => fetchNode(platform),
       (binary) => `${relative(REPO_ROOT, binary)}, ${mb(statSync(binary).size)}`,
     );

@@ -31,7 +31,7 @@ export function fetchTarball(platform: Platform): string {
   const partial = join(NODE_CACHE_DIR, `.partial-${process.pid}`);
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
-  console.log(`downloading ${spec} from the npm registry (npm pack)...`);
+  console.log(`npm pack ${spec}: from npm's own cache when it has it, else downloaded from the registry (35–52 MB)...`);
   let packed: { filename: string; integrity: string }[];
   try {
     const out = runTool(
