@@ -115,3 +115,15 @@ export function runTool(command: string, args: string[], purpose: string, missin
   }
   return result.stdout;
 }
+
+/** Runs a command with its output shown on this process's stdout and stderr; throws when it fails. */
+export function runShown(what: string, file: string, args: string[]): void {
+  const result = spawnSync(file, args, { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (result.error) throw new Error(`${what}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status ?? result.signal}); see above`);
+}
+
+/** Writes the sidecar bundle (`npm run build`'s job) without npm in between. */
+export function buildBundle(): void {
+  runShown('tsup', process.execPath, [join(REPO_ROOT, 'node_modules', 'tsup', 'dist', 'cli-default.js'), '--silent']);
+}

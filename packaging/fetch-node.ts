@@ -31,7 +31,7 @@ export function fetchTarball(platform: Platform): string {
   const partial = join(NODE_CACHE_DIR, `.partial-${process.pid}`);
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
-  console.log(`downloading ${spec} from the npm registry (npm pack)...`);
+  console.log(`npm pack ${spec}: from npm's own cache when it has it, else downloaded from the registry (35–52 MB)...`);
   let packed: { filename: string; integrity: string }[];
   try {
     const out = runTool(
@@ -64,11 +64,17 @@ export function fetchTarball(platform: Platform): string {
   return tarball;
 }
 
+/** Whether `fetchNode` would find the platform's Node executable in the cache (no download, no extraction). */
+export function isNodeCached(platform: Platform): boolean {
+  const binary = cachedNodeBinary(platform);
+  return existsSync(binary) && existsSync(`${binary}.extracted`);
+}
+
 /** Path of the platform's Node executable in the cache, downloading and extracting as needed. */
 export function fetchNode(platform: Platform): string {
   const binary = cachedNodeBinary(platform);
   const marker = `${binary}.extracted`;
-  if (existsSync(binary) && existsSync(marker)) return binary;
+  if (isNodeCached(platform)) return binary;
   const tarball = fetchTarball(platform);
   const packageDir = join(NODE_CACHE_DIR, `${platform.npmPackage}-${NODE_VERSION}`);
   rmSync(packageDir, { recursive: true, force: true });

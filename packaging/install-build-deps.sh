@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
-# Installs the Debian packages `npm run build:binaries` needs (osslsigncode,
+# Installs the Debian packages `npm run release` needs (osslsigncode,
 # zstd, zip, binutils for strip, tar), skipping what is already there.
-# Pass --wine to also install Wine for the optional Windows smoke test.
-# Usage: bash packaging/install-build-deps.sh [--wine]
+# Pass --wine to also install Wine for the optional Windows smoke test, or
+# name tools to check only those (`npm run demo` needs just `strip tar`).
+# Usage: bash packaging/install-build-deps.sh [--wine | TOOL...]
 set -euo pipefail
 
 declare -A tool_package=([osslsigncode]=osslsigncode [zstd]=zstd [zip]=zip [unzip]=unzip [strip]=binutils [tar]=tar)
-if [ "${1:-}" = "--wine" ]; then tool_package[wine]="wine wine64"; fi
+if [ "${1:-}" = "--wine" ]; then
+  tool_package[wine]="wine wine64"
+elif [ $# -gt 0 ]; then
+  declare -A wanted=()
+  for tool in "$@"; do
+    [ -n "${tool_package[$tool]:-}" ] || { echo "unknown tool $tool: use some of ${!tool_package[*]}" >&2; exit 2; }
+    wanted[$tool]=${tool_package[$tool]}
+  done
+  unset tool_package
+  declare -A tool_package=()
+  for tool in "${!wanted[@]}"; do tool_package[$tool]=${wanted[$tool]}; done
+fi
 
 missing=()
 for tool in "${!tool_package[@]}"; do

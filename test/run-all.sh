@@ -57,7 +57,8 @@ took "typecheck (tsc)"
 # Run one at a time, after the rest: files whose servers listen on the fixed port 8080 (Godot's
 # Quick Start) cannot share it, and the flood test's p99 bounds fail when another file loads
 # the same 2 cores (seen in CI: 110 ms against a 53 ms bound while the e2e files ran beside it).
-alone_files=(test/packaging/godot-export.test.ts test/host/demo-server.test.ts test/hardening/flood.test.ts)
+# test/packaging/demo.test.ts runs `npm run demo`, which rewrites the bundle the other files run.
+alone_files=(test/packaging/godot-export.test.ts test/host/demo-server.test.ts test/packaging/demo.test.ts test/hardening/flood.test.ts)
 reports=()
 run_vitest() {
   local report
