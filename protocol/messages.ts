@@ -36,6 +36,8 @@ export type AcceptCommand = [C['ACCEPT'], requestId: number, subprotocol: string
 export type RejectCommand = [C['REJECT'], requestId: number, httpStatus: number, reason: string];
 export type PingCommand = [C['PING'], token: number];
 export type GetStatsCommand = [C['GET_STATS'], token: number];
+export type RequestRoomMembersCommand = [C['REQUEST_ROOM_MEMBERS'], token: number, room: string];
+export type RequestClusterStatsCommand = [C['REQUEST_CLUSTER_STATS'], token: number];
 
 export type AnyCommand =
   | StartCommand
@@ -52,7 +54,9 @@ export type AnyCommand =
   | AcceptCommand
   | RejectCommand
   | PingCommand
-  | GetStatsCommand;
+  | GetStatsCommand
+  | RequestRoomMembersCommand
+  | RequestClusterStatsCommand;
 
 /** What the sidecar learned about a client from its upgrade request. */
 export interface ClientInfo {
@@ -78,6 +82,22 @@ export interface Stats {
   paused: boolean;
 }
 
+/** What `cluster_stats` reports (PROTOCOL.md, "Cluster"). */
+export interface ClusterStats {
+  /** Whether this server has a cluster_url at all. */
+  enabled: boolean;
+  /** Whether this server reaches Redis right now. */
+  connected: boolean;
+  /** This server's node number (0 without a cluster). */
+  node: number;
+  /** Servers present in the cluster (1 without a cluster). */
+  servers: number;
+  /** Clients of every present server together. */
+  clients: number;
+  /** Clients of each present server, keyed by its node number written in decimal. */
+  clients_per_server: Record<string, number>;
+}
+
 export type HelloEvent = [E['HELLO'], protocolVersion: number, sidecarVersion: string, capabilities: string[]];
 export type ListeningEvent = [E['LISTENING'], port: number, host: string, tls: boolean];
 export type StartFailedEvent = [E['START_FAILED'], code: string, message: string];
@@ -91,6 +111,8 @@ export type ErrorEvent = [E['ERROR'], code: string, message: string, clientId: n
 export type PongEvent = [E['PONG'], token: number];
 export type StatsEvent = [E['STATS'], token: number, stats: Stats];
 export type RequestExpiredEvent = [E['REQUEST_EXPIRED'], requestId: number];
+export type RoomMembersEvent = [E['ROOM_MEMBERS'], token: number, room: string, clientIds: number[]];
+export type ClusterStatsEvent = [E['CLUSTER_STATS'], token: number, stats: ClusterStats];
 
 export type AnyEvent =
   | HelloEvent
@@ -105,4 +127,6 @@ export type AnyEvent =
   | ErrorEvent
   | PongEvent
   | StatsEvent
-  | RequestExpiredEvent;
+  | RequestExpiredEvent
+  | RoomMembersEvent
+  | ClusterStatsEvent;

@@ -1,6 +1,7 @@
 /**
- * Routes each decoded frame to the server: validation failures become
- * `error` events and the sidecar keeps serving.
+ * Routes each decoded frame to the server, through the cluster (cluster.ts) for the commands a
+ * cluster widens: validation failures become `error` events and the sidecar keeps serving. While
+ * a `start` waits for Redis or the metrics port, later frames wait too, so they keep their order.
  */
 import { Command, ErrorCode, Event } from '../protocol/constants.js';
 import { parseMessage } from '../protocol/message-codec.js';
@@ -8,22 +9,33 @@ import type { AnyEvent } from '../protocol/messages.js';
 import { unpackValue } from '../protocol/msgpack.js';
 import { parseCommand } from './command-parser.js';
 import { toPayload } from './outbound.js';
+import { Cluster } from './cluster.js';
 import type { SidecarServer } from './sidecar-server.js';
 
 export class CommandDispatcher {
   private readonly server: SidecarServer;
+  private readonly cluster: Cluster;
   private readonly emit: (event: AnyEvent) => void;
+  /** Frames that arrived while a `start` was getting ready; undefined when none is. */
+  private held: Uint8Array[] | undefined;
 
-  constructor(server: SidecarServer, emit: (event: AnyEvent) => void) {
+  /** @param cluster what the cluster-wide commands go through; default one that logs nowhere (no cluster_url needs none) */
+  constructor(server: SidecarServer, emit: (event: AnyEvent) => void, cluster: Cluster = new Cluster(server, emit, () => {})) {
     this.server = server;
     this.emit = emit;
+    this.cluster = cluster;
   }
 
   /** Handles one frame body. Never throws for bad input. */
   dispatchFrame(body: Uint8Array): void {
+    if (this.held !== undefined) {
+      // The frame may be a view of a buffer the decoder reuses: keep a copy.
+      this.held.push(Uint8Array.prototype.slice.call(body));
+      return;
+    }
     const send = parseMessage(body, Command.SEND_TEXT, Command.SEND_BINARY);
     if (send !== undefined) {
-      this.server.send(send.clientId, send.data, send.binary);
+      this.cluster.send(send.clientId, send.data, send.binary);
       return;
     }
     let value: unknown;
@@ -41,19 +53,21 @@ export class CommandDispatcher {
     const command = parsed.command;
     const server = this.server;
     switch (command[0]) {
-      case Command.START:
-        server.start(command[1], command[2] as Record<string, unknown>);
+      case Command.START: {
+        const ready = this.cluster.start(command[1], command[2] as Record<string, unknown>);
+        if (ready !== undefined) this.holdUntil(ready);
         break;
+      }
       case Command.STOP:
         void server.stop();
         break;
       case Command.SEND_TEXT:
       case Command.SEND_BINARY:
-        server.send(command[1], ...toPayload(command[2]));
+        this.cluster.send(command[1], ...toPayload(command[2]));
         break;
       case Command.BROADCAST_TEXT:
       case Command.BROADCAST_BINARY:
-        server.broadcast(command[1], command[2]);
+        this.cluster.broadcast(command[1], command[2]);
         break;
       case Command.JOIN_ROOM:
         server.joinRoom(command[1], command[2]);
@@ -63,10 +77,10 @@ export class CommandDispatcher {
         break;
       case Command.ROOM_TEXT:
       case Command.ROOM_BINARY:
-        server.broadcastToRoom(command[1], command[2], command[3]);
+        this.cluster.broadcastToRoom(command[1], command[2], command[3]);
         break;
       case Command.DISCONNECT:
-        server.disconnect(command[1], command[2], command[3]);
+        this.cluster.disconnect(command[1], command[2], command[3]);
         break;
       case Command.ACCEPT:
         server.accept(command[1], command[2]);
@@ -80,6 +94,29 @@ export class CommandDispatcher {
       case Command.GET_STATS:
         this.emit([Event.STATS, command[1], server.stats()]);
         break;
+      case Command.REQUEST_ROOM_MEMBERS:
+        this.cluster.requestRoomMembers(command[1], command[2]);
+        break;
+      case Command.REQUEST_CLUSTER_STATS:
+        this.cluster.requestClusterStats(command[1]);
+        break;
     }
+  }
+
+  private holdUntil(ready: Promise<void>): void {
+    this.held = [];
+    void ready.finally(() => {
+      const frames = this.held ?? [];
+      this.held = undefined;
+      for (let i = 0; i < frames.length; i++) {
+        this.dispatchFrame(frames[i]!);
+        // Another start among them holds the rest again, behind itself.
+        const heldAgain = this.held as Uint8Array[] | undefined;
+        if (heldAgain !== undefined) {
+          heldAgain.push(...frames.slice(i + 1));
+          return;
+        }
+      }
+    });
   }
 }

@@ -24,6 +24,8 @@ const SHAPES: Record<number, { name: string; args: Kind[] }> = {
   [Command.REJECT]: { name: 'reject', args: ['int', 'int', 'str'] },
   [Command.PING]: { name: 'ping', args: ['int'] },
   [Command.GET_STATS]: { name: 'get_stats', args: ['int'] },
+  [Command.REQUEST_ROOM_MEMBERS]: { name: 'request_room_members', args: ['int', 'str'] },
+  [Command.REQUEST_CLUSTER_STATS]: { name: 'request_cluster_stats', args: ['int'] },
 };
 
 export type ParseResult =
