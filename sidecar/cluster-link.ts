@@ -70,7 +70,7 @@ export class ClusterLink {
           // connect() resolves before AUTH fails on some servers: a PING proves we are let in.
           await redis.ping();
         } catch (error) {
-          throw new ClusterConnectError(`Redis at ${maskUrl(url)} could not be reached: ${explain(lastError ?? (error as Error))}`);
+          throw new ClusterConnectError(`Redis at ${maskUrl(url)} could not be reached: ${explain(lastError ?? (error as Error), url.startsWith('rediss:'))}`);
         }
       }
     } catch (error) {
@@ -139,8 +139,11 @@ export function maskUrl(url: string): string {
   return url.replace(/^(rediss?:\/\/[^:@/]*):[^@/]*@/, '$1:***@');
 }
 
-function explain(error: Error & { code?: string }): string {
+function explain(error: Error & { code?: string }, tls: boolean): string {
   const message = error.message;
+  if (tls && (error.code === 'ETIMEDOUT' || /timeout/i.test(message))) {
+    return `the TLS handshake did not finish within ${CONNECT_TIMEOUT_MS} ms (${message}): does this Redis speak TLS? Use redis:// for one that does not`;
+  }
   if (error.code === 'ECONNREFUSED') return `nothing accepts connections there (${message}): is redis-server running, on that port?`;
   if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return `the host name does not resolve (${message})`;
   if (error.code === 'ETIMEDOUT' || /timeout/i.test(message)) return `no answer within ${CONNECT_TIMEOUT_MS} ms (${message})`;

@@ -12,6 +12,9 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 
 const NODES = 'gws:nodes';
+/** The counter node numbers are taken from (cluster.ts). */
+export const NODE_SEQ = 'gws:node_seq';
+const RAISE_NODE_SEQ = "if tonumber(redis.call('get', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('set', KEYS[1], ARGV[1]) end";
 const nodeKey = (node: number | string): string => `gws:node:${node}`;
 const clientsKey = (node: number | string): string => `gws:clients:${node}`;
 const roomsKey = (node: number | string): string => `gws:rooms:${node}`;
@@ -75,6 +78,8 @@ export class ClusterPresence {
     }
     p.pexpire(roomsKey(n), this.ttlMs);
     p.set(nodeKey(n), '1', 'PX', this.ttlMs).sadd(NODES, n);
+    // A Redis that restarted empty would hand this node's number to the next server to start.
+    p.eval(RAISE_NODE_SEQ, 1, NODE_SEQ, n);
     await p.exec();
   }
 

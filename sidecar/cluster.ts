@@ -14,7 +14,7 @@ import { isClosing } from './client.js';
 import { isValidCloseCode } from './close-codes.js';
 import { idBase, nodeFromSequence, nodeOf } from './cluster-ids.js';
 import { ClusterConnectError, ClusterLink } from './cluster-link.js';
-import { ClusterPresence } from './cluster-presence.js';
+import { ClusterPresence, NODE_SEQ } from './cluster-presence.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './cluster-wire.js';
 import type { Logger } from './log.js';
 import { MetricsEndpoint, snapshotOf } from './metrics.js';
@@ -219,7 +219,7 @@ export class Cluster {
     });
     this.link = link;
     try {
-      this.node = nodeFromSequence(await link.pub.incr('gws:node_seq'));
+      this.node = nodeFromSequence(await link.pub.incr(NODE_SEQ));
     } catch (error) {
       this.link = undefined;
       await link.close();

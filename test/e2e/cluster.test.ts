@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requestClusterStats, requestRoomMembers } from '../../host/cluster-requests.js';
 import { StartFailedError } from '../../host/sidecar-host.js';
 import { connect, startSidecar, stopAllSidecars, until, type RecordingClient, type Started } from '../support/harness.js';
+import { untilAsync } from '../support/eventually.js';
 import { RedisServer, freePort } from '../support/redis-server.js';
 
 let redis: RedisServer;
@@ -24,15 +25,6 @@ async function servers(count: number): Promise<Started[]> {
   const result: Started[] = [];
   for (let i = 0; i < count; i++) result.push(await startSidecar({ cluster_url: redis.url }));
   return result;
-}
-
-/** Polls an asynchronous condition (a presence query) until it holds. */
-export async function untilAsync(predicate: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Broadcasts a marker cluster-wide from `from` and waits until every client got it, so all sent before it arrived. */
@@ -156,5 +148,14 @@ describe('cluster', () => {
     expect(await requestRoomMembers(alone.host, 'solo')).toEqual([id]);
     expect(id).toBe(1);
     expect(await requestClusterStats(alone.host)).toEqual({ enabled: false, connected: false, node: 0, servers: 1, clients: 1, clients_per_server: { '0': 1 } });
+  });
+
+  it('holds the commands behind a start until Redis is joined, so they keep their order', async () => {
+    const { host } = await startSidecar();
+    await host.stop();
+    const [listening, stats] = await Promise.all([host.start({ port: 0, host: '127.0.0.1', cluster_url: redis.url }), requestClusterStats(host)]);
+    expect(listening.port).toBeGreaterThan(0);
+    expect(stats).toMatchObject({ enabled: true });
+    expect(stats.node).toBeGreaterThan(0);
   });
 });
