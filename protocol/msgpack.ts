@@ -24,9 +24,39 @@ const unpackr = new Unpackr({
   int64AsType: 'number',
 });
 
-/** Encodes one value as plain MessagePack. The result may share memory with later calls' results only by position, never by content. */
+/**
+ * Encodes one value as plain MessagePack. The result may share memory with later calls' results
+ * only by position, never by content. Integers past 32 bits (cluster client ids, big tokens) are
+ * written as int64, never as the float64 msgpackr would write for a number.
+ */
 export function packValue(value: unknown): Buffer {
-  return packr.pack(value);
+  return packr.pack(widenLargeIntegers(value));
+}
+
+/**
+ * `value` with every safe integer outside the 32-bit ranges turned into a BigInt, which msgpackr
+ * writes as int64; the value itself (no copy) when there is none.
+ */
+function widenLargeIntegers(value: unknown): unknown {
+  if (typeof value === 'number') {
+    return (value > 0xffffffff || value < -0x80000000) && Number.isSafeInteger(value) ? BigInt(value) : value;
+  }
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const widened = widenLargeIntegers(item);
+      if (widened !== item) (copy ??= value.slice())[i] = widened;
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const widened = widenLargeIntegers(item);
+    if (widened !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = widened;
+  }
+  return copy ?? value;
 }
 
 /** Decodes exactly one MessagePack value; throws on truncated or trailing bytes. */
