@@ -30,6 +30,11 @@ export class RedisServer {
     return server;
   }
 
+  /** The running process's id (for CPU accounting in bench/cluster.ts). */
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
