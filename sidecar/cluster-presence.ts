@@ -40,11 +40,11 @@ export class ClusterPresence {
     this.local = local;
   }
 
-  /** Writes the whole local state and starts the heartbeat. */
+  /** Starts the heartbeat and writes the whole local state (which fails while Redis is away: `rewrite` on its return). */
   async start(): Promise<void> {
-    await this.rewrite();
     this.timer = setInterval(() => void this.heartbeat(), Math.max(1, Math.floor(this.ttlMs / 3)));
     this.timer.unref();
+    await this.rewrite();
   }
 
   clientAdded(clientId: number): void {

@@ -197,7 +197,8 @@ export class Cluster {
         await this.join(options);
       } catch (error) {
         const message = error instanceof ClusterConnectError ? error.message : `the cluster could not be joined: ${(error as Error).message}`;
-        this.emit([Event.START_FAILED, ErrorCode.CLUSTER_UNAVAILABLE, message]); // observe() closes the metrics endpoint
+        await this.leave(); // closes the metrics endpoint opened above
+        this.emit([Event.START_FAILED, ErrorCode.CLUSTER_UNAVAILABLE, message]);
         return;
       }
     }

@@ -70,4 +70,16 @@ describe('metrics endpoint', () => {
     expect((failure as StartFailedError).code).toBe('address_in_use');
     expect((failure as StartFailedError).message).toMatch(/^metrics endpoint: /);
   });
+
+  it('releases the metrics port when joining the cluster fails', async () => {
+    const port = await freePort();
+    const { host } = await startSidecar();
+    await host.stop();
+    const failure = await host.start({ port: 0, host: '127.0.0.1', metrics_port: port, cluster_url: `redis://127.0.0.1:${await freePort()}` }).catch((error: unknown) => error);
+    expect((failure as StartFailedError).code).toBe('cluster_unavailable');
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
+    const again = await host.start({ port: 0, host: '127.0.0.1', metrics_port: port });
+    expect(again.port).toBeGreaterThan(0);
+    expect((await scrape(port)).get('websocket_clients')).toBe(0);
+  });
 });
