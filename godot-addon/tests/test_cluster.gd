@@ -9,6 +9,7 @@ const Runner := preload("res://tests/run_tests.gd")
 const Server := preload("res://addons/websocket_server/websocket_server.gd")
 const CommandWriter := preload("res://addons/websocket_server/command_writer.gd")
 const CommandWriterTests := preload("res://tests/test_command_writer.gd")
+const MsgPack := preload("res://addons/websocket_server/msgpack.gd")
 
 var t: Runner
 var peers: Array[WebSocketPeer] = []
@@ -18,6 +19,7 @@ var texts: Dictionary = {}
 func run(runner: Runner) -> void:
 	t = runner
 	_test_commands_match_fixtures()
+	_test_cluster_ids_on_the_fast_path()
 	await _test_two_servers()
 
 
@@ -33,6 +35,17 @@ func _test_commands_match_fixtures() -> void:
 	t.check_eq(idle.request_room_members("lobby"), -1, "request_room_members returns -1 without a sidecar")
 	t.check_eq(idle.request_cluster_stats(), -1, "request_cluster_stats returns -1 without a sidecar")
 	idle.free()
+
+
+func _test_cluster_ids_on_the_fast_path() -> void:
+	var codec := MsgPack.new()
+	for id: int in [(1 << 32) + 5, (3 << 32) + 300, (1 << 53) - 1]:
+		var body := codec.encode([70, id, "hi"])
+		t.check_eq(body[2], 0xd3, "cluster id %d is written as int64" % id)
+		t.check_eq(codec.read_message(body, 0, body.size(), 70, 71), 2, "the fast path reads a message from client %d" % id)
+		t.check_eq(codec.message_client_id, id, "with its id %d" % id)
+	var too_big := codec.encode([70, 1 << 53, "hi"])
+	t.check_eq(codec.read_message(too_big, 0, too_big.size(), 70, 71), -1, "an id of 2^53 is left to the general decoder")
 
 
 func _test_two_servers() -> void:
