@@ -46,6 +46,18 @@ describe('cluster failures', () => {
     expect(await requestClusterStats(a.host)).toMatchObject({ servers: 1, clients: 1 });
   });
 
+  it('removes a stopped server from presence at once, with the default TTL of 15 s', async () => {
+    const a = await startSidecar({ cluster_url: redis.url });
+    const b = await startSidecar({ cluster_url: redis.url });
+    await connect(b);
+    await untilAsync(async () => (await requestClusterStats(a.host)).servers === 2, 'both servers present');
+    const stoppedAt = Date.now();
+    await b.host.stop();
+    await untilAsync(async () => (await requestClusterStats(a.host)).servers === 1, 'the stopped server to leave', 2000);
+    expect(Date.now() - stoppedAt).toBeLessThan(2000);
+    expect(await requestClusterStats(a.host)).toMatchObject({ servers: 1, clients: 0 });
+  });
+
   it('goes on locally while Redis is down, reports it, and resumes when Redis is back', async () => {
     const a = await startSidecar({ cluster_url: redis.url });
     const b = await startSidecar({ cluster_url: redis.url });
