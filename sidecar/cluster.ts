@@ -154,6 +154,8 @@ export class Cluster {
         break;
       case Event.LISTENING:
         if (this.link !== undefined) {
+          // Only now: a start refused as already_listening must not change the running server's ids.
+          this.server.table.idBase = idBase(this.node);
           this.active = true;
           this.presence!.start().catch(() => {}); // Redis lost meanwhile: 'restored' rewrites it
         }
@@ -226,7 +228,6 @@ export class Cluster {
       await link.close();
       throw error;
     }
-    this.server.table.idBase = idBase(this.node);
     this.presence = new ClusterPresence(link.pub, this.node, options.clusterPresenceTtlMs, {
       clientIds: () => this.server.table.clients.keys(),
       rooms: () => this.server.rooms.entries(),

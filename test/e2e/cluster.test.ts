@@ -158,4 +158,13 @@ describe('cluster', () => {
     expect(stats).toMatchObject({ enabled: true });
     expect(stats.node).toBeGreaterThan(0);
   });
+
+  it('answers already_listening to a cluster start while listening alone, ids unchanged', async () => {
+    const alone = await startSidecar();
+    await connect(alone);
+    const failure = await alone.host.start({ cluster_url: redis.url }).catch((error: unknown) => error);
+    expect((failure as StartFailedError).code).toBe('already_listening');
+    expect((await connect(alone)).id).toBe(2);
+    expect(await requestClusterStats(alone.host)).toMatchObject({ enabled: false, node: 0 });
+  });
 });
