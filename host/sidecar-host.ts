@@ -300,5 +300,5 @@ export class SidecarHost extends EventEmitter<SidecarHostEvents> {
 
 /** Ids the message fast path encodes; anything else goes through msgpack, and the sidecar reports it. */
 function isWireClientId(clientId: number): boolean {
-  return Number.isInteger(clientId) && clientId >= 0 && clientId < 2 ** 32;
+  return Number.isInteger(clientId) && clientId >= 0 && clientId < 2 ** 53;
 }

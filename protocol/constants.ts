@@ -30,6 +30,8 @@ export const Command = {
   REJECT: 13,
   PING: 14,
   GET_STATS: 15,
+  REQUEST_ROOM_MEMBERS: 16,
+  REQUEST_CLUSTER_STATS: 17,
 } as const;
 
 /** Opcodes of sidecar → host events (64–127). */
@@ -47,6 +49,8 @@ export const Event = {
   PONG: 74,
   STATS: 75,
   REQUEST_EXPIRED: 76,
+  ROOM_MEMBERS: 77,
+  CLUSTER_STATS: 78,
 } as const;
 
 /** Stable codes carried by `start_failed` and `error` events. */
@@ -73,6 +77,8 @@ export const ErrorCode = {
   CLIENT_CLOSING: 'client_closing',
   ACCEPT_FAILED: 'accept_failed',
   INBOUND_OVERFLOW: 'inbound_overflow',
+  CLUSTER_UNAVAILABLE: 'cluster_unavailable',
+  CLUSTER_RESTORED: 'cluster_restored',
 } as const;
 
 /** Optional features a sidecar announces in `hello`. */

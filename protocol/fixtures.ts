@@ -55,6 +55,10 @@ export const FIXTURES: Fixture[] = [
         max_pending_requests: 1000,
         max_inbound_total: 67108864,
         max_queued_events: 16777216,
+        cluster_url: '',
+        cluster_presence_ttl_ms: 15000,
+        metrics_port: 0,
+        metrics_host: '127.0.0.1',
       },
     ],
   },
@@ -72,6 +76,8 @@ export const FIXTURES: Fixture[] = [
   { name: 'reject', direction: 'command', value: [Command.REJECT, 2, 403, 'bad token'] },
   { name: 'ping', direction: 'command', value: [Command.PING, 70000] },
   { name: 'get_stats', direction: 'command', value: [Command.GET_STATS, 9] },
+  { name: 'request_room_members', direction: 'command', value: [Command.REQUEST_ROOM_MEMBERS, 10, 'lobby'] },
+  { name: 'request_cluster_stats', direction: 'command', value: [Command.REQUEST_CLUSTER_STATS, 11] },
 
   { name: 'hello', direction: 'event', value: [Event.HELLO, PROTOCOL_VERSION, '0.1.0', ['tls', 'permessage-deflate', 'auth', 'rooms', 'stats']] },
   { name: 'listening', direction: 'event', value: [Event.LISTENING, 8080, '0.0.0.0', false] },
@@ -89,6 +95,13 @@ export const FIXTURES: Fixture[] = [
   { name: 'error', direction: 'event', value: [Event.ERROR, 'unknown_client', 'no client with id 42 is connected', 42] },
   { name: 'pong', direction: 'event', value: [Event.PONG, 70000] },
   { name: 'request_expired', direction: 'event', value: [Event.REQUEST_EXPIRED, 3] },
+  // Cluster ids are past 32 bits (node 2, local 5 and 300): uint64 on the wire.
+  { name: 'room_members', direction: 'event', value: [Event.ROOM_MEMBERS, 10, 'lobby', [2 * 2 ** 32 + 5, 3 * 2 ** 32 + 300, 1]] },
+  {
+    name: 'cluster_stats',
+    direction: 'event',
+    value: [Event.CLUSTER_STATS, 11, { enabled: true, connected: true, node: 2, servers: 2, clients: 7, clients_per_server: { '2': 3, '3': 4 } }],
+  },
   {
     name: 'stats',
     direction: 'event',

@@ -31,6 +31,13 @@ export function parseMessage<T extends Uint8Array>(body: T, textOp: number, bina
   const idTag = body[at++]!;
   if (idTag < 0x80) {
     clientId = idTag;
+  } else if (idTag === INT64 || idTag === UINT64) {
+    // A cluster id (past 32 bits, below 2^53: PROTOCOL.md, "Cluster").
+    if (at + 8 > body.length) return undefined;
+    const high = readUint(body, at, 4);
+    if (high >= 0x200000) return undefined;
+    clientId = high * 0x100000000 + readUint(body, at + 4, 4);
+    at += 8;
   } else {
     const width = widthAfter(idTag, UINT8);
     if (width === 0) return undefined;
@@ -58,15 +65,22 @@ export function parseMessage<T extends Uint8Array>(body: T, textOp: number, bina
 /**
  * msgpack of `[op, clientId, <str|bin header of length n>]`, the payload itself left out: followed
  * by the n payload bytes, exactly the bytes `packValue` writes for the same value (smallest
- * headers, PROTOCOL.md). `op` is below 128; `clientId` is an integer in [0, 2^32).
+ * headers, PROTOCOL.md). `op` is below 128; `clientId` is an integer in [0, 2^53).
  */
 export function encodeMessageHead(op: number, clientId: number, n: number, isText: boolean): Buffer {
-  const head = Buffer.allocUnsafe(2 + 5 + 5);
+  const head = Buffer.allocUnsafe(2 + 9 + 5);
   head[0] = 0x93; // fixarray of 3
   head[1] = op; // positive fixint: every opcode is below 128
   let at = 2;
   if (clientId < 0x80) head[at++] = clientId;
-  else at = writeTagged(head, at, UINT8, clientId);
+  else if (clientId <= 0xffffffff) at = writeTagged(head, at, UINT8, clientId);
+  else {
+    // uint64, as packValue writes an array's own positive integers past 32 bits (cluster ids).
+    head[at] = UINT64;
+    head.writeUInt32BE(Math.floor(clientId / 0x100000000), at + 1);
+    head.writeUInt32BE(clientId >>> 0, at + 5);
+    at += 9;
+  }
   if (isText && n < 32) head[at++] = 0xa0 | n;
   else at = writeTagged(head, at, isText ? STR8 : BIN8, n);
   return head.subarray(0, at);
@@ -77,6 +91,8 @@ export function encodeMessageHead(op: number, clientId: number, n: number, isTex
  * (big-endian): uint 8/16/32, str 8/16/32, bin 8/16/32. Each family is named by its first tag.
  */
 const UINT8 = 0xcc;
+const UINT64 = 0xcf;
+const INT64 = 0xd3;
 const STR8 = 0xd9;
 const BIN8 = 0xc4;
 

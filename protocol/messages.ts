@@ -39,6 +39,8 @@ export type Token = number | bigint;
 
 export type PingCommand = [C['PING'], token: Token];
 export type GetStatsCommand = [C['GET_STATS'], token: Token];
+export type RequestRoomMembersCommand = [C['REQUEST_ROOM_MEMBERS'], token: number, room: string];
+export type RequestClusterStatsCommand = [C['REQUEST_CLUSTER_STATS'], token: number];
 
 export type AnyCommand =
   | StartCommand
@@ -55,7 +57,9 @@ export type AnyCommand =
   | AcceptCommand
   | RejectCommand
   | PingCommand
-  | GetStatsCommand;
+  | GetStatsCommand
+  | RequestRoomMembersCommand
+  | RequestClusterStatsCommand;
 
 /** What the sidecar learned about a client from its upgrade request. */
 export interface ClientInfo {
@@ -86,6 +90,22 @@ export interface Stats {
   unavailable: string[];
 }
 
+/** What `cluster_stats` reports (PROTOCOL.md, "Cluster"). */
+export interface ClusterStats {
+  /** Whether this server has a cluster_url at all. */
+  enabled: boolean;
+  /** Whether this server reaches Redis right now. */
+  connected: boolean;
+  /** This server's node number (0 without a cluster). */
+  node: number;
+  /** Servers present in the cluster (1 without a cluster). */
+  servers: number;
+  /** Clients of every present server together. */
+  clients: number;
+  /** Clients of each present server, keyed by its node number written in decimal. */
+  clients_per_server: Record<string, number>;
+}
+
 export type HelloEvent = [E['HELLO'], protocolVersion: number, sidecarVersion: string, capabilities: string[]];
 export type ListeningEvent = [E['LISTENING'], port: number, host: string, tls: boolean];
 export type StartFailedEvent = [E['START_FAILED'], code: string, message: string];
@@ -99,6 +119,8 @@ export type ErrorEvent = [E['ERROR'], code: string, message: string, clientId: n
 export type PongEvent = [E['PONG'], token: Token];
 export type StatsEvent = [E['STATS'], token: Token, stats: Stats];
 export type RequestExpiredEvent = [E['REQUEST_EXPIRED'], requestId: number];
+export type RoomMembersEvent = [E['ROOM_MEMBERS'], token: number, room: string, clientIds: number[]];
+export type ClusterStatsEvent = [E['CLUSTER_STATS'], token: number, stats: ClusterStats];
 
 export type AnyEvent =
   | HelloEvent
@@ -113,4 +135,6 @@ export type AnyEvent =
   | ErrorEvent
   | PongEvent
   | StatsEvent
-  | RequestExpiredEvent;
+  | RequestExpiredEvent
+  | RoomMembersEvent
+  | ClusterStatsEvent;

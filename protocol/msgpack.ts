@@ -26,14 +26,41 @@ const unpackr = new Unpackr({
 
 /**
  * Encodes one value as plain MessagePack. The result may share memory with later calls' results
- * only by position, never by content. An array's own integer elements (opcode, ids, tokens) are
- * written exactly, in their smallest integer form, also past 32 bits (PROTOCOL.md, "Values on the
- * wire"): msgpackr writes such a number as float64, which rounds past 2^53, and a bigint below
- * 2^63 as int64 even when it is positive.
+ * only by position, never by content. Integers past 32 bits are never written as the float64
+ * msgpackr would write for a number (PROTOCOL.md, "Values on the wire"): nested ones (cluster
+ * client ids in lists and maps) go as int64, and an array's own integer elements (opcode, ids,
+ * tokens) in their smallest exact integer form, uint64 included.
  */
 export function packValue(value: unknown): Buffer {
-  if (Array.isArray(value) && value.some(needsExactInteger)) return packArrayExactly(value);
-  return packr.pack(value);
+  const widened = widenLargeIntegers(value);
+  if (Array.isArray(value) && value.some(needsExactInteger)) return packArrayExactly(value, widened as unknown[]);
+  return packr.pack(widened);
+}
+
+/**
+ * `value` with every safe integer outside the 32-bit ranges turned into a BigInt, which msgpackr
+ * writes as int64; the value itself (no copy) when there is none.
+ */
+function widenLargeIntegers(value: unknown): unknown {
+  if (typeof value === 'number') {
+    return (value > 0xffffffff || value < -0x80000000) && Number.isSafeInteger(value) ? BigInt(value) : value;
+  }
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const widened = widenLargeIntegers(item);
+      if (widened !== item) (copy ??= value.slice())[i] = widened;
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const widened = widenLargeIntegers(item);
+    if (widened !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = widened;
+  }
+  return copy ?? value;
 }
 
 const UINT32_END = 2n ** 32n;
@@ -46,8 +73,9 @@ function needsExactInteger(item: unknown): boolean {
   return typeof item === 'bigint' || (typeof item === 'number' && Number.isInteger(item) && (item > 0xffffffff || item < -0x80000000));
 }
 
-function packArrayExactly(items: unknown[]): Buffer {
-  const parts = items.map((item) => (needsExactInteger(item) ? packInteger(BigInt(item as number | bigint)) : packr.pack(item)));
+/** `items` with its own integers written exactly and every other element as in `widened`. */
+function packArrayExactly(items: unknown[], widened: unknown[]): Buffer {
+  const parts = items.map((item, i) => (needsExactInteger(item) ? packInteger(BigInt(item as number | bigint)) : packr.pack(widened[i])));
   return Buffer.concat([arrayHeader(items.length), ...parts]);
 }
 

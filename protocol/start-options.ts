@@ -129,6 +129,22 @@ export const START_OPTIONS = [
     max: MAX_INT32,
     doc: 'bytes of events held for a host that is not reading; while stdout is backed up no new connection is admitted (upgrades get 503)',
   },
+  {
+    key: 'cluster_url',
+    type: 'str',
+    default: '',
+    doc: 'when not empty, a Redis URL (`redis://` or `rediss://`): broadcasts, room broadcasts, sends and disconnects reach every server of the cluster (see *Cluster*)',
+  },
+  {
+    key: 'cluster_presence_ttl_ms',
+    type: 'int',
+    default: 15_000,
+    min: 100,
+    max: 600_000,
+    doc: "with `cluster_url`: how long a server's presence outlives its last heartbeat (refreshed every third of it); a server killed without goodbye drops out within it",
+  },
+  { key: 'metrics_port', type: 'int', default: 0, min: 0, max: 65535, doc: 'when not 0, serve Prometheus metrics at `http://metrics_host:metrics_port/metrics`' },
+  { key: 'metrics_host', type: 'str', default: '127.0.0.1', doc: 'address the metrics endpoint binds' },
 ] as const satisfies readonly StartOption[];
 
 export type StartOptionKey = (typeof START_OPTIONS)[number]['key'];

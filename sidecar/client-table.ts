@@ -48,6 +48,8 @@ export class ClientTable {
   private readonly isHostPaused: () => boolean;
   private readonly pongSent: (client: Client) => void;
   private readonly fairShare = new FairShare();
+  /** Added to every new client's id: the node number's high bits in a cluster (cluster-ids.ts), else 0. */
+  idBase = 0;
   private nextClientId = 1;
   private emptyWaiters: Array<() => void> = [];
 
@@ -105,7 +107,7 @@ export class ClientTable {
 
   /** Adds the client of an upgrade ws completed and tells the host. */
   add(ws: WebSocket, req: IncomingMessage): void {
-    const id = this.nextClientId++;
+    const id = this.idBase + this.nextClientId++;
     const client = createClient(id, ws, this.limiter.burst);
     this.clients.set(id, client);
     if (this.isHostPaused()) ws.pause();

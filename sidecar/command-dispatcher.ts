@@ -1,6 +1,7 @@
 /**
- * Routes each decoded frame to the server: validation failures become
- * `error` events and the sidecar keeps serving.
+ * Routes each decoded frame to the server, through the cluster (cluster.ts) for the commands a
+ * cluster widens: validation failures become `error` events and the sidecar keeps serving. While
+ * a `start` waits for Redis or the metrics port, later frames wait too, so they keep their order.
  */
 import { Command, ErrorCode, Event } from '../protocol/constants.js';
 import { parseMessage } from '../protocol/message-codec.js';
@@ -8,24 +9,35 @@ import type { AnyEvent } from '../protocol/messages.js';
 import { decodeStrict } from '../protocol/strict-decoder.js';
 import { parseCommand } from './command-parser.js';
 import { toPayload } from './outbound.js';
+import { Cluster } from './cluster.js';
 import type { SidecarServer } from './sidecar-server.js';
 
 export class CommandDispatcher {
   private readonly server: SidecarServer;
+  private readonly cluster: Cluster;
   private readonly emit: (event: AnyEvent) => void;
   /** The `start` or `stop` still being carried out, if any: the next one waits for it. */
   private lifecycle: Promise<void> | undefined;
+  /** Frames that arrived while a `start` was getting ready; undefined when none is. */
+  private held: Uint8Array[] | undefined;
 
-  constructor(server: SidecarServer, emit: (event: AnyEvent) => void) {
+  /** @param cluster what the cluster-wide commands go through; default one that logs nowhere (no cluster_url needs none) */
+  constructor(server: SidecarServer, emit: (event: AnyEvent) => void, cluster: Cluster = new Cluster(server, emit, () => {})) {
     this.server = server;
     this.emit = emit;
+    this.cluster = cluster;
   }
 
   /** Handles one frame body. Never throws for bad input. */
   dispatchFrame(body: Uint8Array): void {
+    if (this.held !== undefined) {
+      // The frame may be a view of a buffer the decoder reuses: keep a copy.
+      this.held.push(Uint8Array.prototype.slice.call(body));
+      return;
+    }
     const send = parseMessage(body, Command.SEND_TEXT, Command.SEND_BINARY);
     if (send !== undefined) {
-      this.server.send(send.clientId, send.data, send.binary);
+      this.cluster.send(send.clientId, send.data, send.binary);
       return;
     }
     let value: unknown;
@@ -43,22 +55,27 @@ export class CommandDispatcher {
     const command = parsed.command;
     const server = this.server;
     switch (command[0]) {
-      case Command.START:
+      case Command.START: {
+        const [, version, options] = command;
         this.inOrder(() => {
-          server.start(command[1], command[2] as Record<string, unknown>);
-          return server.startSettled;
+          // With a cluster the start waits for Redis, and so do the frames behind it.
+          const ready = this.cluster.start(version, options as Record<string, unknown>);
+          if (ready === undefined) return server.startSettled;
+          this.holdUntil(ready);
+          return ready.then(() => server.startSettled);
         });
         break;
+      }
       case Command.STOP:
         this.inOrder(() => server.stop());
         break;
       case Command.SEND_TEXT:
       case Command.SEND_BINARY:
-        server.send(command[1], ...toPayload(command[2]));
+        this.cluster.send(command[1], ...toPayload(command[2]));
         break;
       case Command.BROADCAST_TEXT:
       case Command.BROADCAST_BINARY:
-        server.broadcast(command[1], command[2]);
+        this.cluster.broadcast(command[1], command[2]);
         break;
       case Command.JOIN_ROOM:
         server.joinRoom(command[1], command[2]);
@@ -68,10 +85,10 @@ export class CommandDispatcher {
         break;
       case Command.ROOM_TEXT:
       case Command.ROOM_BINARY:
-        server.broadcastToRoom(command[1], command[2], command[3]);
+        this.cluster.broadcastToRoom(command[1], command[2], command[3]);
         break;
       case Command.DISCONNECT:
-        server.disconnect(command[1], command[2], command[3]);
+        this.cluster.disconnect(command[1], command[2], command[3]);
         break;
       case Command.ACCEPT:
         server.accept(command[1], command[2]);
@@ -84,6 +101,12 @@ export class CommandDispatcher {
         break;
       case Command.GET_STATS:
         this.emit([Event.STATS, command[1], server.stats()]);
+        break;
+      case Command.REQUEST_ROOM_MEMBERS:
+        this.cluster.requestRoomMembers(command[1], command[2]);
+        break;
+      case Command.REQUEST_CLUSTER_STATS:
+        this.cluster.requestClusterStats(command[1]);
         break;
     }
   }
@@ -101,5 +124,22 @@ export class CommandDispatcher {
       if (this.lifecycle === tail) this.lifecycle = undefined;
     });
     this.lifecycle = tail;
+  }
+
+  private holdUntil(ready: Promise<void>): void {
+    this.held = [];
+    void ready.finally(() => {
+      const frames = this.held ?? [];
+      this.held = undefined;
+      for (let i = 0; i < frames.length; i++) {
+        this.dispatchFrame(frames[i]!);
+        // Another start among them holds the rest again, behind itself.
+        const heldAgain = this.held as Uint8Array[] | undefined;
+        if (heldAgain !== undefined) {
+          heldAgain.push(...frames.slice(i + 1));
+          return;
+        }
+      }
+    });
   }
 }

@@ -37,6 +37,8 @@ const SHAPES: Record<number, Shape> = {
   [Command.REJECT]: shape('reject', 'request_id:int', 'http_status:int', 'reason:str'),
   [Command.PING]: shape('ping', 'token:token'),
   [Command.GET_STATS]: shape('get_stats', 'token:token'),
+  [Command.REQUEST_ROOM_MEMBERS]: shape('request_room_members', 'token:int', 'room:str'),
+  [Command.REQUEST_CLUSTER_STATS]: shape('request_cluster_stats', 'token:int'),
 };
 
 export type ParseResult =

@@ -62,14 +62,10 @@ export class EventWriter implements EventQueue {
   /**
    * Queues `[op, clientId, data]` for a client message (`text` with its UTF-8 bytes as str, or
    * `binary` as bin) without decoding the text or copying the bytes into a msgpack buffer first.
-   * The bytes are those of `packValue` for the same value (smallest headers, PROTOCOL.md). A
-   * client id past 32 bits, which the head cannot hold, goes through `write` instead.
+   * The bytes are those of `packValue` for the same value (smallest headers, PROTOCOL.md; a
+   * cluster id past 32 bits as int64, as packValue writes it).
    */
   writeClientMessage(op: number, clientId: number, data: Uint8Array, isText: boolean): void {
-    if (clientId > 0xffffffff) {
-      this.write([op, clientId, isText ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8') : data] as AnyEvent);
-      return;
-    }
     this.batch.pushMessage(op, clientId, data, isText);
   }
 

@@ -5,6 +5,7 @@
  */
 import { CAPABILITIES, Event, PROTOCOL_VERSION } from '../protocol/constants.js';
 import { FrameDecoder, FrameLengthError } from '../protocol/frame-codec.js';
+import { Cluster } from './cluster.js';
 import { CommandDispatcher } from './command-dispatcher.js';
 import { EventWriter } from './event-writer.js';
 import { stderrLogger as log } from './log.js';
@@ -20,10 +21,13 @@ const EXIT_CRASH = 70;
 const SHUTDOWN_DEADLINE_MS = 900;
 
 let server: SidecarServer | undefined;
+let cluster: Cluster | undefined;
 const writer = new EventWriter(process.stdout, (backedUp) => server?.setPaused(backedUp));
 const emit = writer.write.bind(writer);
-server = new SidecarServer(emit, log, writer.writeClientMessage.bind(writer), writer);
-const dispatcher = new CommandDispatcher(server, emit);
+// The cluster sees what the server reports (its life, its clients) on the way to the host.
+server = new SidecarServer((event) => (cluster?.observe(event), emit(event)), log, writer.writeClientMessage.bind(writer), writer);
+cluster = new Cluster(server, emit, log);
+const dispatcher = new CommandDispatcher(server, emit, cluster);
 const decoder = new FrameDecoder();
 let exiting = false;
 
@@ -68,6 +72,7 @@ async function exit(code: number, why?: string): Promise<void> {
   const deadline = setTimeout(() => process.exit(code), SHUTDOWN_DEADLINE_MS);
   try {
     await server?.shutdown(SHUTDOWN_DEADLINE_MS / 2);
+    await cluster?.shutdown();
   } finally {
     writer.flush();
     clearTimeout(deadline);

@@ -64,6 +64,14 @@ export interface ServerOptions {
   maxInboundTotal: number;
   /** Bytes of events held for a host that is not reading; while stdout is backed up no connection is admitted. Default 16777216 (16 MiB). */
   maxQueuedEvents: number;
+  /** Redis URL (`redis://` or `rediss://`) of the cluster this server joins; "" for none. Default "". */
+  clusterUrl: string;
+  /** How long this server's presence in Redis outlives its last heartbeat. Default 15000 ms. */
+  clusterPresenceTtlMs: number;
+  /** Port of the Prometheus `/metrics` endpoint; 0 for none. Default 0. */
+  metricsPort: number;
+  /** Address the metrics endpoint binds. Default "127.0.0.1". */
+  metricsHost: string;
 }
 
 /** Raised for an option a host got wrong; becomes `start_failed` with `invalid_option`. */
@@ -178,6 +186,10 @@ export function resolveOptions(raw: StartOptions | Record<string, unknown>): Ser
     maxPendingRequests: integer(r, 'max_pending_requests'),
     maxInboundTotal: integer(r, 'max_inbound_total'),
     maxQueuedEvents: integer(r, 'max_queued_events'),
+    clusterUrl: string(r, 'cluster_url'),
+    clusterPresenceTtlMs: integer(r, 'cluster_presence_ttl_ms'),
+    metricsPort: integer(r, 'metrics_port'),
+    metricsHost: string(r, 'metrics_host'),
   };
   if (options.host === '') throw new InvalidOptionError('option "host" must not be empty: use "0.0.0.0" for every IPv4 address or "::" for IPv6');
   if (options.path !== '' && !options.path.startsWith('/')) {
@@ -186,6 +198,10 @@ export function resolveOptions(raw: StartOptions | Record<string, unknown>): Ser
   if ((options.tlsCertPath === '') !== (options.tlsKeyPath === '')) {
     throw new InvalidOptionError('options "tls_cert_path" and "tls_key_path" go together: set both to serve wss://, or neither');
   }
+  if (options.clusterUrl !== '' && !/^rediss?:\/\/./.test(options.clusterUrl)) {
+    throw new InvalidOptionError(`option "cluster_url" must be a redis:// or rediss:// URL, got ${describe(options.clusterUrl.replace(/\/\/[^@/]*@/, "//***@"))}`);
+  }
+  if (options.metricsHost === '') throw new InvalidOptionError('option "metrics_host" must not be empty: use "127.0.0.1" for this machine only');
   return options;
 }
 

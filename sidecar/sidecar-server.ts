@@ -39,8 +39,9 @@ export class SidecarServer {
   /** The host is not reading: every client socket is paused (`setPaused`). */
   private paused = false;
   private readonly startedAt = Date.now();
-  private readonly rooms = new RoomRegistry();
-  private readonly table: ClientTable;
+  /** Public for the cluster (cluster.ts), which follows rooms and client ids. */
+  readonly rooms = new RoomRegistry();
+  readonly table: ClientTable;
   private readonly clients: ReadonlyMap<number, Client>;
   private readonly gate: UpgradeGate;
   private readonly outbound: Outbound;

@@ -15,6 +15,7 @@ const SUITES: Dictionary = {
 	"options": "res://tests/test_options.gd",
 	"live": "res://tests/test_live.gd",
 	"hardening": "res://tests/test_hardening.gd",
+	"cluster": "res://tests/test_cluster.gd",
 }
 
 ## Suites that run only when named with [code]--only[/code] (issue #18's

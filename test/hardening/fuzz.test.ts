@@ -17,6 +17,7 @@ import type { AnyEvent } from '../../protocol/messages.js';
 import { packValue } from '../../protocol/msgpack.js';
 import { CommandDispatcher } from '../../sidecar/command-dispatcher.js';
 import { parseCommand } from '../../sidecar/command-parser.js';
+import { RoomRegistry } from '../../sidecar/room-registry.js';
 import type { SidecarServer } from '../../sidecar/sidecar-server.js';
 import { until } from '../support/harness.js';
 
@@ -179,7 +180,9 @@ describe('command parsing and dispatch', () => {
   it('dispatchFrame never throws: a bad frame is one error event, a good one one call to the server', () => {
     const calls: string[] = [];
     const server = new Proxy({} as SidecarServer, {
-      get: (_target, name) => (name === 'stats' ? () => ({}) : () => void calls.push(String(name))),
+      // The cluster (cluster.ts) reads the server's rooms and clients to answer the presence requests.
+      get: (_target, name) =>
+        name === 'stats' ? () => ({}) : name === 'rooms' ? new RoomRegistry() : name === 'table' ? { clients: new Map() } : () => void calls.push(String(name)),
     });
     const events: AnyEvent[] = [];
     const dispatcher = new CommandDispatcher(server, (event) => events.push(event));
@@ -227,7 +230,7 @@ describe('the sidecar process', () => {
         const answers = events.slice(start);
         // One event per frame, then the marker's pong, and nothing but errors, pongs, stats and stopped.
         expect(answers).toHaveLength(frames.length + 1);
-        for (const event of answers) expect([Event.ERROR, Event.PONG, Event.STATS, Event.STOPPED]).toContain(event[0]);
+        for (const event of answers) expect([Event.ERROR, Event.PONG, Event.STATS, Event.STOPPED, Event.ROOM_MEMBERS, Event.CLUSTER_STATS]).toContain(event[0]);
         for (const event of answers.filter((e) => e[0] === Event.ERROR)) {
           expect(['malformed_command', 'unknown_command', 'invalid_argument', 'not_listening', 'unknown_request']).toContain(event[1]);
         }

@@ -5,7 +5,8 @@ import { packValue } from '../../protocol/msgpack.js';
 import { Command, Event } from '../../protocol/constants.js';
 import { encodeMessageHead, parseMessage } from '../../protocol/message-codec.js';
 
-const IDS = [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1];
+// The last three are cluster ids (PROTOCOL.md, "Cluster"): past 32 bits, written as int64.
+const IDS = [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 3 * 2 ** 32 + 300, 2 ** 53 - 1];
 const LENGTHS = [0, 1, 31, 32, 255, 256, 65535, 65536, 70000];
 
 const parseSendFast = (body: Uint8Array) => parseMessage(body, Command.SEND_TEXT, Command.SEND_BINARY);
@@ -26,7 +27,7 @@ describe('parseMessage', () => {
 
   it('agrees with msgpack for any text and bytes', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2 ** 32 - 1 }), fc.string({ unit: 'grapheme', maxLength: 300 }), fc.uint8Array({ maxLength: 300 }), (id, text, data) => {
+      fc.property(fc.integer({ min: 1, max: 2 ** 53 - 1 }), fc.string({ unit: 'grapheme', maxLength: 300 }), fc.uint8Array({ maxLength: 300 }), (id, text, data) => {
         const t = parseSendFast(packValue([3, id, text]))!;
         expect([t.clientId, t.binary, Buffer.from(t.data).toString()]).toEqual([id, false, text]);
         const b = parseSendFast(packValue([4, id, Buffer.from(data)]))!;
@@ -48,6 +49,8 @@ describe('parseMessage', () => {
       Buffer.concat([packValue([3, 1, 'abc']), Buffer.from([0])]), // trailing byte
       invalidUtf8,
       Buffer.from([0x93, 3]),
+      Buffer.from([0x93, 3, 0xcf, 0, 0x20, 0, 0, 0, 0, 0, 0, 0xa1, 0x78]), // an id of 2^53, past exact numbers
+      Buffer.from([0x93, 3, 0xd3, 0, 0, 0, 1, 0, 0]), // a truncated int64 id
     ]) {
       expect(parseSendFast(body)).toBeUndefined();
     }
@@ -60,6 +63,11 @@ describe('parseMessage', () => {
     expect([bytes.clientId, bytes.binary, [...bytes.data]]).toEqual([7, true, [1, 2, 3]]);
     expect(parseMessage(packValue([Command.SEND_TEXT, 1, 'x']), Event.TEXT, Event.BINARY)).toBeUndefined();
     expect(parseSendFast(packValue([Event.TEXT, 1, 'x']))).toBeUndefined();
+  });
+
+  it('reads a cluster id written as uint64 as well as int64', () => {
+    const body = Buffer.from([0x93, 3, 0xcf, 0, 0, 0, 1, 0, 0, 0, 5, 0xa1, 0x78]);
+    expect(parseSendFast(body)?.clientId).toBe(2 ** 32 + 5);
   });
 
   it('hands out a view of the body, a Buffer when the body is one', () => {
@@ -85,7 +93,7 @@ describe('encodeMessageHead', () => {
 
   it('matches packValue for any UTF-8 text and any bytes, and parseMessage reads it back', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.string({ unit: 'grapheme', maxLength: 300 }), fc.uint8Array({ maxLength: 300 }), (id, text, data) => {
+      fc.property(fc.integer({ min: 0, max: 2 ** 53 - 1 }), fc.string({ unit: 'grapheme', maxLength: 300 }), fc.uint8Array({ maxLength: 300 }), (id, text, data) => {
         const utf8 = Buffer.from(text);
         const textBody = Buffer.concat([encodeMessageHead(Command.SEND_TEXT, id, utf8.length, true), utf8]);
         expect(textBody).toEqual(packValue([Command.SEND_TEXT, id, text]));

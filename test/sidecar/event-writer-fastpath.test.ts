@@ -26,7 +26,7 @@ describe('EventWriter client-message fast path', () => {
     ]);
   });
 
-  it('frames a client id past 32 bits, which the head cannot hold, as packValue does', async () => {
+  it('frames a cluster client id past 32 bits as packValue does (uint64)', async () => {
     const writes: Buffer[] = [];
     const output = new Writable({ write: (chunk, _enc, done) => (writes.push(chunk), done()) });
     const writer = new EventWriter(output);

@@ -7,6 +7,7 @@ describe('resolveOptions', () => {
     expect(resolveOptions({})).toEqual(DEFAULT_OPTIONS);
     expect(DEFAULT_OPTIONS).toMatchObject({ port: 8080, host: '0.0.0.0', maxMessageSize: 1048576, permessageDeflate: false, auth: false });
     expect(DEFAULT_OPTIONS).toMatchObject({ maxMessagesPerSecond: 0, messageBurst: 0 });
+    expect(DEFAULT_OPTIONS).toMatchObject({ clusterUrl: '', clusterPresenceTtlMs: 15000, metricsPort: 0, metricsHost: '127.0.0.1' });
   });
 
   it('reads the inbound rate limit', () => {
@@ -37,6 +38,11 @@ describe('resolveOptions', () => {
     [{ max_messages_per_second: '100' }, /"max_messages_per_second" must be an integer from 0 to 2147483647, got "100"/],
     [{ message_burst: -5 }, /^option "message_burst" must be an integer from 0 to 2147483647, got -5$/],
     [{ message_burst: true }, /"message_burst" must be an integer from 0 to 2147483647, got true/],
+    [{ cluster_url: 'localhost:6379' }, /^option "cluster_url" must be a redis:\/\/ or rediss:\/\/ URL, got "localhost:6379"$/],
+    [{ cluster_url: 'http://u:secret@h' }, /got "http:\/\/\*\*\*@h"$/],
+    [{ cluster_presence_ttl_ms: 99 }, /"cluster_presence_ttl_ms" must be an integer from 100 to 600000/],
+    [{ metrics_port: 65536 }, /"metrics_port" must be an integer from 0 to 65535/],
+    [{ metrics_host: '' }, /"metrics_host" must not be empty/],
   ])('refuses %j', (raw, message) => {
     expect(() => resolveOptions(raw)).toThrow(InvalidOptionError);
     expect(() => resolveOptions(raw)).toThrow(message);

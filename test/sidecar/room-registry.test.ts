@@ -27,4 +27,20 @@ describe('RoomRegistry', () => {
     rooms.leaveAll(9);
     expect(rooms.size).toBe(0);
   });
+
+  it('reports every real membership change, and only those', () => {
+    const rooms = new RoomRegistry();
+    const changes: string[] = [];
+    rooms.onChange = (room, id, joined) => changes.push(`${joined ? '+' : '-'}${id}@${room}`);
+    rooms.join(1, 'a');
+    rooms.join(1, 'a');
+    rooms.join(1, 'b');
+    rooms.leave(2, 'a');
+    rooms.leave(1, 'c');
+    rooms.leave(1, 'a');
+    rooms.leave(1, 'a');
+    rooms.leaveAll(1);
+    expect(changes).toEqual(['+1@a', '+1@b', '-1@a', '-1@b']);
+    expect(new Map(rooms.entries()).size).toBe(0);
+  });
 });

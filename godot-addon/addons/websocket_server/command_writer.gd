@@ -139,6 +139,19 @@ func get_stats(token: int) -> void:
 	_token_command(Protocol.CMD_GET_STATS, token)
 
 
+## [code]request_room_members[/code], answered by [code]room_members[/code] with the same [param token].
+func request_room_members(token: int, room: String) -> void:
+	var at := _begin(3, Protocol.CMD_REQUEST_ROOM_MEMBERS)
+	_codec.write_int(buffer, token)
+	_codec.write_str(buffer, room)
+	_end(at)
+
+
+## [code]request_cluster_stats[/code], answered by [code]cluster_stats[/code] with the same [param token].
+func request_cluster_stats(token: int) -> void:
+	_token_command(Protocol.CMD_REQUEST_CLUSTER_STATS, token)
+
+
 # Reserves the length prefix and writes the array header and the opcode (both
 # below 16 and 128, so one byte each). Returns where the frame starts.
 func _begin(element_count: int, opcode: int) -> int:

@@ -8,7 +8,8 @@ extends RefCounted
 ## buffer with the codec's tag-family reader and emitted through the node's
 ## [code]message_received[/code] and [code]data_received[/code] signals without
 ## building an Array. Every other event is decoded and shape-checked: a wrong
-## shape, [code]error[/code] and [code]stats[/code] become the node's signals
+## shape, [code]error[/code], [code]stats[/code], [code]room_members[/code] and
+## [code]cluster_stats[/code] become the node's signals
 ## here; the rest is passed to a handler (the session), one call with typed
 ## arguments each: [code]on_hello[/code], [code]on_listening[/code],
 ## [code]on_start_failed[/code], [code]on_stopped[/code],
@@ -27,7 +28,9 @@ const CommandWriter := preload("res://addons/websocket_server/command_writer.gd"
 
 ## Error codes reported only through [code]error_reported[/code]: expected races
 ## (a client that left before a queued command reached it) or refused upgrades.
-const INFORMATIONAL_ERRORS: PackedStringArray = ["rejected_connection", "unknown_client", "unknown_request"]
+const INFORMATIONAL_ERRORS: PackedStringArray = [
+	"rejected_connection", "unknown_client", "unknown_request", "cluster_restored",
+]
 ## While handlers answer a batch of messages, replies leave once this many bytes
 ## wait, so the sidecar works on them while the rest of the batch is handled
 ## (and they come back in time for the next frame) instead of after it.
@@ -45,6 +48,8 @@ var _data_received: Signal
 var _error_reported: Signal
 var _server_error: Signal
 var _stats_received: Signal
+var _room_members_received: Signal
+var _cluster_stats_received: Signal
 
 
 ## [param commands] is checked for an early flush between frames;
@@ -56,6 +61,8 @@ func _init(commands: CommandWriter, server: Node) -> void:
 	_error_reported = Signal(server, &"error_reported")
 	_server_error = Signal(server, &"server_error")
 	_stats_received = Signal(server, &"stats_received")
+	_room_members_received = Signal(server, &"room_members_received")
+	_cluster_stats_received = Signal(server, &"cluster_stats_received")
 
 
 ## Drops every unread byte and ends a [method read_frames] loop in progress.
@@ -188,6 +195,16 @@ func _dispatch_event(handler: Object, event: Array) -> bool:
 		Protocol.EVT_STATS:
 			if n >= 3 and _types(event, [TYPE_INT, TYPE_DICTIONARY]):
 				_stats_received.emit(event[1], event[2])
+				return true
+		Protocol.EVT_ROOM_MEMBERS:
+			if n >= 4 and _types(event, [TYPE_INT, TYPE_STRING, TYPE_ARRAY]):
+				var ids: Array[int] = []
+				ids.assign(event[3])
+				_room_members_received.emit(event[1], event[2], ids)
+				return true
+		Protocol.EVT_CLUSTER_STATS:
+			if n >= 3 and _types(event, [TYPE_INT, TYPE_DICTIONARY]):
+				_cluster_stats_received.emit(event[1], event[2])
 				return true
 	return false
 # gdlint:enable=max-returns

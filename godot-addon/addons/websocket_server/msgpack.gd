@@ -57,7 +57,8 @@ static func tag_width(tag: int, first: int) -> int:
 ## returns the payload's length [code]n[/code] (the payload is the body's last
 ## [code]n[/code] bytes) and sets [member message_client_id], or returns -1 for
 ## any other shape (another opcode,
-## a client id that is not a uint, a payload that is not a str for
+## a client id that is not a uint or an int64/uint64 cluster id below 2^53,
+## a payload that is not a str for
 ## [param text_op] or a bin for [param binary_op], extra or missing bytes),
 ## which then takes [method decode]. It reads the uint, str and bin families
 ## like [method tag_width] and [method read_be], but inline: on this path, one
@@ -74,6 +75,14 @@ func read_message(buffer: PackedByteArray, at: int, end: int, text_op: int, bina
 	var id: int = buffer[p]
 	if id < 0x80:
 		p += 1
+	elif id == 0xd3 or id == 0xcf:
+		# A cluster id past 32 bits (below 2^53), as int64 or uint64.
+		if end - p <= 8 or buffer[p + 1] != 0 or buffer[p + 2] > 0x1f:
+			return -1
+		id = 0
+		for i: int in range(1, 9):
+			id = (id << 8) | buffer[p + i]
+		p += 9
 	else:
 		var index := id - UINT8
 		if index < 0 or index > 2 or end - p <= 1 << index:

@@ -93,7 +93,8 @@ func write_int(out: PackedByteArray, value: int) -> void:
 		elif value <= 0xffffffff:
 			_write_tagged(out, UINT8, 1, value)
 		else:
-			out.append(0xcf)
+			# int64, as the sidecar writes integers past 32 bits (cluster ids): the same bytes both ways.
+			out.append(0xd3)
 			_append_be64(out, value)
 	elif value >= -32:
 		out.append(value & 0xff)

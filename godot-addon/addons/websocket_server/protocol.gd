@@ -31,6 +31,8 @@ const CMD_ACCEPT: int = 12
 const CMD_REJECT: int = 13
 const CMD_PING: int = 14
 const CMD_GET_STATS: int = 15
+const CMD_REQUEST_ROOM_MEMBERS: int = 16
+const CMD_REQUEST_CLUSTER_STATS: int = 17
 
 # Events, sidecar -> host (64-127).
 const EVT_HELLO: int = 64
@@ -46,6 +48,8 @@ const EVT_ERROR: int = 73
 const EVT_PONG: int = 74
 const EVT_STATS: int = 75
 const EVT_REQUEST_EXPIRED: int = 76
+const EVT_ROOM_MEMBERS: int = 77
+const EVT_CLUSTER_STATS: int = 78
 
 # Stable codes carried by start_failed and error events.
 const ERR_ADDRESS_IN_USE: String = "address_in_use"
@@ -70,6 +74,8 @@ const ERR_REJECTED_CONNECTION: String = "rejected_connection"
 const ERR_CLIENT_CLOSING: String = "client_closing"
 const ERR_ACCEPT_FAILED: String = "accept_failed"
 const ERR_INBOUND_OVERFLOW: String = "inbound_overflow"
+const ERR_CLUSTER_UNAVAILABLE: String = "cluster_unavailable"
+const ERR_CLUSTER_RESTORED: String = "cluster_restored"
 
 ## Optional features a sidecar announces in [code]hello[/code].
 const CAPABILITIES: PackedStringArray = ["tls", "permessage-deflate", "auth", "rooms", "stats"]
@@ -93,6 +99,8 @@ const COMMAND_NAMES: Dictionary = {
 	13: "reject",
 	14: "ping",
 	15: "get_stats",
+	16: "request_room_members",
+	17: "request_cluster_stats",
 }
 
 ## Names of the events by opcode, for error messages.
@@ -110,4 +118,6 @@ const EVENT_NAMES: Dictionary = {
 	74: "pong",
 	75: "stats",
 	76: "request_expired",
+	77: "room_members",
+	78: "cluster_stats",
 }

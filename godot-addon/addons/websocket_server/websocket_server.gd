@@ -60,9 +60,17 @@ signal server_stopped
 signal error_reported(code: String, message: String, client_id: int)
 ## Emitted with the answer to [method request_stats].
 signal stats_received(token: int, stats: Dictionary)
+## Emitted with the answer to [method request_room_members]: the room's members
+## on every server of the cluster (on this one alone without [member cluster_url]).
+signal room_members_received(token: int, room: String, client_ids: Array[int])
+## Emitted with the answer to [method request_cluster_stats]: [code]servers[/code],
+## [code]clients[/code], [code]clients_per_server[/code] (node number as a String to
+## client count), [code]node[/code], [code]enabled[/code] and [code]connected[/code].
+signal cluster_stats_received(token: int, stats: Dictionary)
 
 const SidecarSession := preload("res://addons/websocket_server/sidecar_session.gd")
 const CommandGate := preload("res://addons/websocket_server/command_gate.gd")
+const ClusterRequests := preload("res://addons/websocket_server/cluster_requests.gd")
 
 ## Error codes reported only through [signal error_reported]: they describe
 ## expected races (a client that left before a queued command reached it) or
@@ -82,6 +90,7 @@ const START_OPTIONS: PackedStringArray = [
 	"heartbeat_timeout_ms", "subprotocols", "response_headers", "allowed_origins", "permessage_deflate",
 	"tls_cert_path", "tls_key_path", "auth", "auth_timeout_ms", "max_outbound_buffer", "max_messages_per_second",
 	"message_burst", "close_timeout_ms", "max_pending_requests", "max_inbound_total", "max_queued_events",
+	"cluster_url", "cluster_presence_ttl_ms", "metrics_port", "metrics_host",
 ]
 
 ## TCP port used when the node starts itself ([member autostart]).
@@ -150,6 +159,22 @@ const START_OPTIONS: PackedStringArray = [
 ## PEM private key for [member tls_cert_path].
 @export_global_file("*.pem", "*.key") var tls_key_path: String = ""
 
+@export_group("Cluster")
+## A Redis URL ([code]redis://[user:password@]host:port[/code], or
+## [code]rediss://[/code] for TLS). When set, broadcasts, room broadcasts, sends
+## and [method disconnect_client] reach clients of every server using the same
+## Redis; client ids then carry the server's node number in their high bits.
+## Empty: no cluster.
+@export var cluster_url: String = ""
+## A server killed without saying goodbye leaves the cluster's presence within
+## this many milliseconds.
+@export_range(100, 600000) var cluster_presence_ttl_ms: int = 15000
+## When not 0, Prometheus metrics are served at
+## [code]http://metrics_host:metrics_port/metrics[/code].
+@export_range(0, 65535) var metrics_port: int = 0
+## Address the metrics endpoint binds; the default keeps it on this machine.
+@export var metrics_host: String = "127.0.0.1"
+
 @export_group("Sidecar")
 ## Explicit path of the sidecar executable (or of a [code].cjs[/code] file
 ## to run with node). Empty: look for it as the README describes.
@@ -161,11 +186,13 @@ const START_OPTIONS: PackedStringArray = [
 
 var _session: SidecarSession
 var _gate: CommandGate
+var _cluster: ClusterRequests
 
 
 func _init() -> void:
 	_session = SidecarSession.new(self)
 	_gate = CommandGate.new(_session)
+	_cluster = ClusterRequests.new(_session)
 
 
 func _ready() -> void:
@@ -338,6 +365,20 @@ func reject_connection(request_id: int, status: int = 403, reason: String = "") 
 ## Returns -1 when the sidecar is not running.
 func request_stats() -> int:
 	return _session.request_stats()
+
+
+## Asks for the members of [param room] on every server of the cluster;
+## [signal room_members_received] answers with the returned token.
+## Returns -1 when the sidecar is not running.
+func request_room_members(room: String) -> int:
+	return _cluster.request_room_members(room)
+
+
+## Asks for the cluster's servers and their client counts;
+## [signal cluster_stats_received] answers with the returned token.
+## Returns -1 when the sidecar is not running.
+func request_cluster_stats() -> int:
+	return _cluster.request_cluster_stats()
 
 
 func _start_options(listen_port: int, listen_host: String) -> Dictionary:
