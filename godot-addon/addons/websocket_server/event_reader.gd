@@ -74,11 +74,15 @@ func interrupt() -> void:
 ## Dispatches every whole frame in [member buffer] to [param handler], in
 ## order. With [param only_until_started], stops after the event that ends
 ## the start (while [code]handler.is_starting()[/code] turns false), leaving
-## the rest for the next call.
-func read_frames(handler: Object, only_until_started: bool) -> void:
+## the rest for the next call. Past [param deadline_usec]
+## ([method Time.get_ticks_usec]; 0: none), checked between frames, it stops
+## and leaves the rest, in order, for the next call.
+func read_frames(handler: Object, only_until_started: bool, deadline_usec: int = 0) -> void:
 	var epoch := _epoch
 	var size := buffer.size()
 	while size - _pos >= 4:
+		if deadline_usec > 0 and Time.get_ticks_usec() >= deadline_usec:
+			break
 		if _commands.buffer.size() >= EARLY_FLUSH_BYTES:
 			handler.flush()
 			if epoch != _epoch:
@@ -218,7 +222,29 @@ func _fast_message(at: int, end: int) -> bool:
 	if n < 0:
 		return false
 	if buffer[at + 1] == Protocol.EVT_TEXT:
-		_message_received.emit(_codec.message_client_id, buffer.slice(end - n, end).get_string_from_utf8() if n > 0 else "")
+		var bytes := buffer.slice(end - n, end)
+		var text := bytes.get_string_from_utf8()
+		# Shorter than its bytes: multi-byte text, or cut at a NUL (defect 14).
+		if text.length() != n and bytes.has(0):
+			text = utf8_text(bytes)
+		_message_received.emit(_codec.message_client_id, text)
 	else:
 		_data_received.emit(_codec.message_client_id, buffer.slice(end - n, end))
 	return true
+
+
+## [param bytes] (valid UTF-8) as a String, U+0000 included:
+## [method PackedByteArray.get_string_from_utf8] stops at the first NUL byte,
+## so the bytes are decoded between NULs and joined with U+0000.
+static func utf8_text(bytes: PackedByteArray) -> String:
+	if not bytes.has(0):
+		return bytes.get_string_from_utf8()
+	var parts: PackedStringArray = []
+	var from := 0
+	var nul := bytes.find(0)
+	while nul >= 0:
+		parts.append(bytes.slice(from, nul).get_string_from_utf8())
+		from = nul + 1
+		nul = bytes.find(0, from)
+	parts.append(bytes.slice(from).get_string_from_utf8())
+	return String.chr(0).join(parts)

@@ -45,6 +45,12 @@ var capabilities: PackedStringArray = []
 
 var _server: Node
 var _generation: int = 0
+# The end of a run still to be reported: ids of clients not yet reported gone,
+# their close code and reason, and whether server_stopped is still owed.
+var _ending_clients: Array = []
+var _ending_code: int = 1001
+var _ending_reason: String = ""
+var _ending_stopped: bool = false
 var _start_error: String = ""
 var _next_token: int = 1
 
@@ -59,6 +65,9 @@ func _init(server: Node) -> void:
 ## [code]start[/code] with [param options] and waits until it listens or
 ## fails, at most [param timeout_ms]. Returns "" when listening, else why not.
 func start(options: Dictionary, sidecar_path: String, forward_logs: bool, timeout_ms: int) -> String:
+	# Called from a handler of the old run's end (server_error): that end is
+	# reported in full before the new run begins.
+	finish_ending()
 	if state == State.LISTENING:
 		return ("start(%d, \"%s\") called while already listening on port %d: call stop() first"
 				% [options["port"], options["host"], port])
@@ -134,17 +143,20 @@ func stop() -> void:
 
 
 ## One turn: read, dispatch, drain stderr, write, check the child is alive.
-## Returns the bytes read.
-func pump(only_until_started: bool) -> int:
+## Dispatching stops at [param deadline_usec] ([method Time.get_ticks_usec];
+## 0: no limit) and the rest waits in [member events] for the next turn, which
+## reads no more while [constant READ_BUDGET_BYTES] wait. Returns the bytes read.
+func pump(only_until_started: bool, deadline_usec: int = 0) -> int:
 	var generation := _generation
-	var got := child.read_available(events.buffer, READ_BUDGET_BYTES)
-	events.read_frames(self, only_until_started)
+	var got := child.read_available(events.buffer, maxi(0, READ_BUDGET_BYTES - events.buffer.size()))
+	events.read_frames(self, only_until_started, deadline_usec)
 	if generation != _generation or child == null:
 		return got
 	child.drain_stderr()
 	flush()
 	if child != null and not child.is_running():
-		# Dispatch what it wrote before it exited, then report the exit.
+		# Dispatch everything it wrote before it exited (budget or not), then
+		# report the exit.
 		child.read_available(events.buffer, READ_BUDGET_BYTES)
 		events.read_frames(self, only_until_started)
 		if generation != _generation or child == null:
@@ -188,9 +200,7 @@ func teardown(emit_signals: bool) -> void:
 	commands.clear()
 	pending_requests.clear()
 	if emit_signals:
-		_drop_clients(1001, "server stopped")
-		if was_active:
-			_server.emit_signal(&"server_stopped")
+		_end_run("", 1001, "server stopped", was_active)
 
 
 ## Ends the run for a broken stream: before listening it becomes the start
@@ -203,9 +213,7 @@ func fatal(message: String) -> void:
 		state = State.IDLE
 		return
 	teardown(false)
-	_server.emit_signal(&"server_error", message)
-	_drop_clients(1006, "the server's sidecar process ended")
-	_server.emit_signal(&"server_stopped")
+	_end_run(message, 1006, "the server's sidecar process ended", true)
 
 
 ## [code]true[/code] while waiting for the handshake.
@@ -281,18 +289,35 @@ func _on_sidecar_exited() -> void:
 	var message := ("the sidecar (%s) exited unexpectedly with code %d%s; every client was dropped. "
 			+ "Call start() to restart it.") % [child.program, code, child.output_hint()]
 	teardown(false)
-	if was_listening:
-		_server.emit_signal(&"server_error", message)
-	_drop_clients(1006, "the server's sidecar process ended")
-	_server.emit_signal(&"server_stopped")
+	_end_run(message if was_listening else "", 1006, "the server's sidecar process ended", true)
 
 
-func _drop_clients(code: int, reason: String) -> void:
-	var ids := clients.keys()
+## Reports what is left of the end of the last run: each old client gone,
+## then [code]server_stopped[/code]. Safe to call from the handlers of those
+## signals: what one call reports, the next does not report again.
+func finish_ending() -> void:
+	while not _ending_clients.is_empty():
+		var id: int = _ending_clients.pop_front()
+		_server.emit_signal(&"client_disconnected", id, _ending_code)
+		_server.emit_signal(&"client_closed", id, _ending_code, _ending_reason, false)
+	if _ending_stopped:
+		_ending_stopped = false
+		_server.emit_signal(&"server_stopped")
+
+
+# Ends the run in the order a game can rely on: [code]server_error[/code] (when
+# [param message] is set), each client gone, then [code]server_stopped[/code].
+# A start() from any of these handlers first reports the rest (finish_ending),
+# so the new run's signals always come after the old run's.
+func _end_run(message: String, code: int, reason: String, stopped: bool) -> void:
+	_ending_clients.append_array(clients.keys())
 	clients.clear()
-	for id: int in ids:
-		_server.emit_signal(&"client_disconnected", id, code)
-		_server.emit_signal(&"client_closed", id, code, reason, false)
+	_ending_code = code
+	_ending_reason = reason
+	_ending_stopped = _ending_stopped or stopped
+	if not message.is_empty():
+		_server.emit_signal(&"server_error", message)
+	finish_ending()
 
 
 func _reset() -> void:
