@@ -26,8 +26,11 @@ const MsgPack := preload("res://addons/websocket_server/msgpack.gd")
 const CommandWriter := preload("res://addons/websocket_server/command_writer.gd")
 
 ## Error codes reported only through [code]error_reported[/code]: expected races
-## (a client that left before a queued command reached it) or refused upgrades.
-const INFORMATIONAL_ERRORS: PackedStringArray = ["rejected_connection", "unknown_client", "unknown_request"]
+## (a client that left, or began closing, before a queued command reached it) or
+## refused upgrades; PROTOCOL.md calls them informational.
+const INFORMATIONAL_ERRORS: PackedStringArray = [
+	"rejected_connection", "unknown_client", "unknown_request", "client_closing",
+]
 ## While handlers answer a batch of messages, replies leave once this many bytes
 ## wait, so the sidecar works on them while the rest of the batch is handled
 ## (and they come back in time for the next frame) instead of after it.
