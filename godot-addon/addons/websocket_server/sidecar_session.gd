@@ -18,6 +18,7 @@ const SidecarProcess := preload("res://addons/websocket_server/sidecar_process.g
 const SidecarLocator := preload("res://addons/websocket_server/sidecar_locator.gd")
 const CommandWriter := preload("res://addons/websocket_server/command_writer.gd")
 const EventReader := preload("res://addons/websocket_server/event_reader.gd")
+const RunEnding := preload("res://addons/websocket_server/run_ending.gd")
 
 ## Most bytes read from the sidecar per [method pump].
 const READ_BUDGET_BYTES: int = 16 * 1024 * 1024
@@ -44,13 +45,8 @@ var tls: bool = false
 var capabilities: PackedStringArray = []
 
 var _server: Node
+var _ending: RunEnding
 var _generation: int = 0
-# The end of a run still to be reported: ids of clients not yet reported gone,
-# their close code and reason, and whether server_stopped is still owed.
-var _ending_clients: Array = []
-var _ending_code: int = 1001
-var _ending_reason: String = ""
-var _ending_stopped: bool = false
 var _start_error: String = ""
 var _next_token: int = 1
 
@@ -58,6 +54,7 @@ var _next_token: int = 1
 ## [param server] is the node whose signals this session emits.
 func _init(server: Node) -> void:
 	_server = server
+	_ending = RunEnding.new(server)
 	events = EventReader.new(commands, server)
 
 
@@ -67,7 +64,7 @@ func _init(server: Node) -> void:
 func start(options: Dictionary, sidecar_path: String, forward_logs: bool, timeout_ms: int) -> String:
 	# Called from a handler of the old run's end (server_error): that end is
 	# reported in full before the new run begins.
-	finish_ending()
+	_ending.finish()
 	if state == State.LISTENING:
 		return ("start(%d, \"%s\") called while already listening on port %d: call stop() first"
 				% [options["port"], options["host"], port])
@@ -292,32 +289,12 @@ func _on_sidecar_exited() -> void:
 	_end_run(message if was_listening else "", 1006, "the server's sidecar process ended", true)
 
 
-## Reports what is left of the end of the last run: each old client gone,
-## then [code]server_stopped[/code]. Safe to call from the handlers of those
-## signals: what one call reports, the next does not report again.
-func finish_ending() -> void:
-	while not _ending_clients.is_empty():
-		var id: int = _ending_clients.pop_front()
-		_server.emit_signal(&"client_disconnected", id, _ending_code)
-		_server.emit_signal(&"client_closed", id, _ending_code, _ending_reason, false)
-	if _ending_stopped:
-		_ending_stopped = false
-		_server.emit_signal(&"server_stopped")
-
-
-# Ends the run in the order a game can rely on: [code]server_error[/code] (when
-# [param message] is set), each client gone, then [code]server_stopped[/code].
-# A start() from any of these handlers first reports the rest (finish_ending),
-# so the new run's signals always come after the old run's.
+# Ends the run: server_error (when [param message] is set), each client gone,
+# then server_stopped (run_ending.gd keeps that order across a start()).
 func _end_run(message: String, code: int, reason: String, stopped: bool) -> void:
-	_ending_clients.append_array(clients.keys())
+	var ids := clients.keys()
 	clients.clear()
-	_ending_code = code
-	_ending_reason = reason
-	_ending_stopped = _ending_stopped or stopped
-	if not message.is_empty():
-		_server.emit_signal(&"server_error", message)
-	finish_ending()
+	_ending.report(ids, message, code, reason, stopped)
 
 
 func _reset() -> void:
