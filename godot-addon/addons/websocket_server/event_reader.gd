@@ -41,6 +41,8 @@ var buffer: PackedByteArray = PackedByteArray()
 
 var _pos: int = 0
 var _epoch: int = 0
+# Epoch of the read_frames call in progress, -1 when none.
+var _reading_epoch: int = -1
 var _codec: MsgPack = MsgPack.new()
 var _commands: CommandWriter
 var _message_received: Signal
@@ -80,7 +82,21 @@ func interrupt() -> void:
 ## the rest for the next call. Past [param deadline_usec]
 ## ([method Time.get_ticks_usec]; 0: none), checked between frames, it stops
 ## and leaves the rest, in order, for the next call.
+## [br][br]
+## Called again from a handler while a call runs, it returns at once: the
+## outer call owns [member buffer] and its position. After [method interrupt]
+## or [method reset] a new call may run (stop() and start() from a handler),
+## and the outer one then returns as soon as its handler does.
 func read_frames(handler: Object, only_until_started: bool, deadline_usec: int = 0) -> void:
+	if _reading_epoch == _epoch:
+		return
+	var outer := _reading_epoch
+	_reading_epoch = _epoch
+	_read_frames(handler, only_until_started, deadline_usec)
+	_reading_epoch = outer
+
+
+func _read_frames(handler: Object, only_until_started: bool, deadline_usec: int) -> void:
 	var epoch := _epoch
 	var size := buffer.size()
 	while size - _pos >= 4:
@@ -114,7 +130,8 @@ func read_frames(handler: Object, only_until_started: bool, deadline_usec: int =
 			return
 		if only_until_started and not handler.is_starting():
 			break
-	if _pos >= size:
+	# buffer.size(), not size: a handler's pump may have appended more meanwhile.
+	if _pos >= buffer.size():
 		buffer.clear()
 		_pos = 0
 	elif _pos > 0:
