@@ -30,6 +30,18 @@ node	^ERROR: WebSocketServer\.disconnect_client: the reason is 124 bytes of UTF-
 node	^ERROR: WebSocketServer: a room name cannot be empty
 live	^ERROR: Invalid status code\. Got: '401', expected '101'\.$
 live	^ERROR: Invalid response headers\.$
+node	^ERROR: WebSocketServer could not start: the sidecar speaks protocol 2, this addon speaks 1:
+node	^ERROR: WebSocketServer could not start: the sidecar is version 0\.2\.0, this addon is version
+node	^ERROR: WebSocketServer could not start: simulated failure \(address_in_use\)$
+live	^ERROR: WebSocketServer could not start: port 8080 on 0\.0\.0\.0 is already in use by another program
+live	^ERROR: WebSocketServer could not start: the sidecar is version 9\.9\.9, this addon is version
+live	^ERROR: WebSocketServer could not start: the sidecar \(.*\) exited with code 3 before it listened
+live	^ERROR: WebSocketServer could not start: the sidecar_path property names /nonexistent/websocket-sidecar, which does not exist
+hardening	^ERROR: WebSocketServer could not start: port 18105 on 127\.0\.0\.1 is already in use by another program
+hardening	^ERROR: WebSocketServer could not start: the sidecar \(.*\) did not report listening within 500 ms
+hardening	^ERROR: WebSocketServer could not start: the sidecar_path property names .*/not-a-sidecar, which is neither an executable
+hardening	^ERROR: WebSocketServer could not start: the sidecar_path property names .*/elf-not-executable, which is not executable
+hardening	^ERROR: WebSocketServer could not start: .*hello
 EOF
 )
 # Why each is expected:
@@ -39,6 +51,12 @@ EOF
 #            refused with push_error.
 #   live:    test_live.gd's auth test connects Godot's own WebSocketPeer to a server that
 #            rejects it with 401; the engine's client logs the failed handshake twice.
+#   "could not start" (node, live): every failed start() also goes through push_error
+#            (issue #18 defect 10); test_node.gd's hello/start_failed checks and test_live.gd's
+#            port-in-use check and _test_bad_sidecars fail starts on purpose.
+#            In hardening: test_hardening_lifecycle.gd's _test_autostart_failure_is_heard (port
+#            18105 held), _test_hung_sidecar_startup (500 ms timeout) and _test_sidecar_without_hello,
+#            and test_hardening_io.gd's _test_non_executable_sidecar_path (two refused files).
 
 if [ -z "${GODOT:-}" ]; then
   echo "Godot tests SKIPPED: set GODOT=/path/to/godot (Godot 4.4+) to run them"

@@ -13,6 +13,7 @@ const PARTS: PackedStringArray = [
 	"res://tests/test_hardening_crash.gd",
 	"res://tests/test_hardening_lifecycle.gd",
 	"res://tests/test_hardening_io.gd",
+	"res://tests/test_hardening_errors.gd",
 	"res://tests/test_hardening_extract.gd",
 ]
 

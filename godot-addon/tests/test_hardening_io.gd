@@ -43,7 +43,9 @@ func _server(sidecar: String = "") -> Server:
 
 func _test_reentrant_process() -> void:
 	var s := _server()
-	if not t.check(s.start(0, "127.0.0.1"), "defect 4: start(0) listens"):
+	# Also from a handler that start() itself emits, while it reads the handshake.
+	s.server_started.connect(func(_port: int) -> void: s.process())
+	if not t.check(s.start(0, "127.0.0.1"), "defect 4: start(0) listens, with process() called from server_started"):
 		s.free()
 		return
 	var errors: PackedStringArray = []
@@ -118,6 +120,18 @@ func _test_non_executable_sidecar_path() -> void:
 	t.check_eq(
 			FileAccess.get_unix_permissions(script), 0x1a4,
 			"defect 11: the mode of the user's file named by sidecar_path stays 0644 (outside user://)")
+	# Starts like an ELF executable, but 0644 outside user://: refused, mode kept.
+	var elf := dir.path_join("elf-not-executable")
+	file = FileAccess.open(elf, FileAccess.WRITE)
+	file.store_buffer(PackedByteArray([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]))
+	file.close()
+	FileAccess.set_unix_permissions(elf, 0x1a4)
+	s.sidecar_path = elf
+	errors.clear()
+	t.check(
+			not s.start(0, "127.0.0.1") and errors.size() == 1 and errors[0].contains("chmod +x"),
+			"defect 11: a 0644 ELF file outside user:// is refused with a hint to chmod +x it: %s" % [errors])
+	t.check_eq(FileAccess.get_unix_permissions(elf), 0x1a4, "defect 11: the 0644 ELF file's mode is not changed")
 	s.free()
 
 

@@ -151,6 +151,7 @@ func _test_node_in_tree() -> void:
 	s.message_received.connect(func(id: int, text: String) -> void: log.append(["text", id, text]))
 	s.server_error.connect(func(e: String) -> void: log.append(["error", e]))
 	t.root.add_child(s)
+	await t.process_frame  # autostart is deferred past _ready
 	if not t.check(
 			s.is_listening() and s.get_port() > 0,
 			"a node in the tree with autostart listens on port 0 -> real port %d (%s)" % [s.get_port(), log]):
@@ -307,6 +308,7 @@ func _test_chat_example() -> void:
 	var scene: PackedScene = load("res://examples/chat_server.tscn")
 	var chat := scene.instantiate()
 	t.root.add_child(chat)
+	await t.process_frame  # autostart is deferred past _ready
 	var server: Server = chat.get_node("Server")
 	if not t.check(server.is_listening() and server.get_port() == 8081, "the chat example listens on 8081"):
 		chat.queue_free()

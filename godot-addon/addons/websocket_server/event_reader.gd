@@ -27,9 +27,11 @@ const MsgPack := preload("res://addons/websocket_server/msgpack.gd")
 const CommandWriter := preload("res://addons/websocket_server/command_writer.gd")
 
 ## Error codes reported only through [code]error_reported[/code]: expected races
-## (a client that left before a queued command reached it) or refused upgrades.
+## (a client that left, or began closing, before a queued command reached it) or
+## refused upgrades; PROTOCOL.md calls them informational.
 const INFORMATIONAL_ERRORS: PackedStringArray = [
-	"rejected_connection", "unknown_client", "unknown_request", "cluster_restored",
+	"rejected_connection", "unknown_client", "unknown_request", "client_closing",
+	"cluster_restored",
 ]
 ## While handlers answer a batch of messages, replies leave once this many bytes
 ## wait, so the sidecar works on them while the rest of the batch is handled
@@ -41,6 +43,8 @@ var buffer: PackedByteArray = PackedByteArray()
 
 var _pos: int = 0
 var _epoch: int = 0
+# Epoch of the read_frames call in progress, -1 when none.
+var _reading_epoch: int = -1
 var _codec: MsgPack = MsgPack.new()
 var _commands: CommandWriter
 var _message_received: Signal
@@ -81,11 +85,29 @@ func interrupt() -> void:
 ## Dispatches every whole frame in [member buffer] to [param handler], in
 ## order. With [param only_until_started], stops after the event that ends
 ## the start (while [code]handler.is_starting()[/code] turns false), leaving
-## the rest for the next call.
-func read_frames(handler: Object, only_until_started: bool) -> void:
+## the rest for the next call. Past [param deadline_usec]
+## ([method Time.get_ticks_usec]; 0: none), checked between frames, it stops
+## and leaves the rest, in order, for the next call.
+## [br][br]
+## Called again from a handler while a call runs, it returns at once: the
+## outer call owns [member buffer] and its position. After [method interrupt]
+## or [method reset] a new call may run (stop() and start() from a handler),
+## and the outer one then returns as soon as its handler does.
+func read_frames(handler: Object, only_until_started: bool, deadline_usec: int = 0) -> void:
+	if _reading_epoch == _epoch:
+		return
+	var outer := _reading_epoch
+	_reading_epoch = _epoch
+	_read_frames(handler, only_until_started, deadline_usec)
+	_reading_epoch = outer
+
+
+func _read_frames(handler: Object, only_until_started: bool, deadline_usec: int) -> void:
 	var epoch := _epoch
 	var size := buffer.size()
 	while size - _pos >= 4:
+		if deadline_usec > 0 and Time.get_ticks_usec() >= deadline_usec:
+			break
 		if _commands.buffer.size() >= EARLY_FLUSH_BYTES:
 			handler.flush()
 			if epoch != _epoch:
@@ -114,7 +136,8 @@ func read_frames(handler: Object, only_until_started: bool) -> void:
 			return
 		if only_until_started and not handler.is_starting():
 			break
-	if _pos >= size:
+	# buffer.size(), not size: a handler's pump may have appended more meanwhile.
+	if _pos >= buffer.size():
 		buffer.clear()
 		_pos = 0
 	elif _pos > 0:
@@ -235,7 +258,29 @@ func _fast_message(at: int, end: int) -> bool:
 	if n < 0:
 		return false
 	if buffer[at + 1] == Protocol.EVT_TEXT:
-		_message_received.emit(_codec.message_client_id, buffer.slice(end - n, end).get_string_from_utf8() if n > 0 else "")
+		var bytes := buffer.slice(end - n, end)
+		var text := bytes.get_string_from_utf8()
+		# Shorter than its bytes: multi-byte text, or cut at a NUL (defect 14).
+		if text.length() != n and bytes.has(0):
+			text = utf8_text(bytes)
+		_message_received.emit(_codec.message_client_id, text)
 	else:
 		_data_received.emit(_codec.message_client_id, buffer.slice(end - n, end))
 	return true
+
+
+## [param bytes] (valid UTF-8) as a String, U+0000 included:
+## [method PackedByteArray.get_string_from_utf8] stops at the first NUL byte,
+## so the bytes are decoded between NULs and joined with U+0000.
+static func utf8_text(bytes: PackedByteArray) -> String:
+	if not bytes.has(0):
+		return bytes.get_string_from_utf8()
+	var parts: PackedStringArray = []
+	var from := 0
+	var nul := bytes.find(0)
+	while nul >= 0:
+		parts.append(bytes.slice(from, nul).get_string_from_utf8())
+		from = nul + 1
+		nul = bytes.find(0, from)
+	parts.append(bytes.slice(from).get_string_from_utf8())
+	return String.chr(0).join(parts)

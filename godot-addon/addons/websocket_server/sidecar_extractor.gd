@@ -2,8 +2,8 @@ extends RefCounted
 ## Extracts the compressed sidecar ([code]websocket-sidecar.zst[/code]) that
 ## [code]sidecar_locator.gd[/code] found: reads its manifest
 ## ([code]websocket-sidecar.json[/code]), decompresses it, verifies its size
-## and SHA-256, writes it atomically under [code]user://websocket_server/[/code]
-## and makes it executable.
+## and SHA-256, and installs it atomically, executable, under
+## [code]user://websocket_server/[/code].
 
 
 ## Where the compressed sidecar of [param version] with hash [param sha256]
@@ -50,8 +50,12 @@ static func sha256_hex(data: PackedByteArray) -> String:
 
 
 ## Decompresses [param zst_path] as described by [param manifest], verifies its
-## size and SHA-256 and writes it atomically (temporary name, then rename) to
-## [param target]. Returns "" on success, or what went wrong.
+## size and SHA-256 and installs it at [param target] atomically: written to a
+## name no other process uses, verified again as written, made executable,
+## then renamed over [param target]. Games extracting at once each install a
+## whole, verified, executable file, and one that runs [param target] meanwhile
+## keeps the file it opened, so none sees a partial or vanished file. Returns
+## "" on success, or what went wrong.
 static func extract(zst_path: String, manifest: Dictionary, target: String, os_name: String) -> String:
 	var packed := FileAccess.get_file_as_bytes(zst_path)
 	if packed.is_empty():
@@ -68,20 +72,34 @@ static func extract(zst_path: String, manifest: Dictionary, target: String, os_n
 	var err := DirAccess.make_dir_recursive_absolute(folder)
 	if err != OK:
 		return "cannot create %s (%s)" % [folder, error_string(err)]
-	var temp := "%s.tmp-%d" % [target, OS.get_process_id()]
-	var f := FileAccess.open(temp, FileAccess.WRITE)
+	var temp := "%s.tmp-%d-%08x" % [target, OS.get_process_id(), randi()]
+	var failure := _write_verified(temp, raw, manifest["sha256"], os_name)
+	if failure.is_empty():
+		err = DirAccess.rename_absolute(temp, target)
+		if err != OK:
+			failure = "cannot rename %s to %s (%s)" % [temp, target, error_string(err)]
+	if failure.is_empty():
+		return ""
+	DirAccess.remove_absolute(temp)
+	# Where a rename cannot replace a file (Windows), a concurrent extractor
+	# that installed the same file first is as good.
+	if FileAccess.file_exists(target) and FileAccess.get_sha256(target) == manifest["sha256"]:
+		return ensure_executable(ProjectSettings.globalize_path(target), os_name)
+	return failure
+
+
+# Writes [param data] to [param path], checks what landed on disk against
+# [param sha256] and makes it executable. Returns "" or what went wrong.
+static func _write_verified(path: String, data: PackedByteArray, sha256: String, os_name: String) -> String:
+	var f := FileAccess.open(path, FileAccess.WRITE)
 	if f == null:
-		return "cannot write %s (%s)" % [temp, error_string(FileAccess.get_open_error())]
-	f.store_buffer(raw)
+		return "cannot write %s (%s)" % [path, error_string(FileAccess.get_open_error())]
+	f.store_buffer(data)
 	f.close()
-	if FileAccess.file_exists(target):
-		DirAccess.remove_absolute(target)
-	err = DirAccess.rename_absolute(temp, target)
-	if err != OK:
-		DirAccess.remove_absolute(temp)
-		if not FileAccess.file_exists(target):
-			return "cannot rename %s to %s (%s)" % [temp, target, error_string(err)]
-	return ensure_executable(ProjectSettings.globalize_path(target), os_name)
+	var written := FileAccess.get_sha256(path)
+	if written != sha256:
+		return "%s did not read back as written (SHA-256 %s, expected %s): is the disk full?" % [path, written, sha256]
+	return ensure_executable(ProjectSettings.globalize_path(path), os_name)
 
 
 ## Restores the executable bit of [param path] on Linux and macOS when it is

@@ -4,8 +4,10 @@ extends RefCounted
 ## Search order (the first that exists wins; see the README):
 ## [br]1. an explicit override: the node's [code]sidecar_path[/code] property, then
 ## the project setting [code]websocket_server/sidecar_path[/code], then the
-## environment variable [code]GODOT_WEBSOCKET_SIDECAR[/code] (a [code].js[/code]
-## or [code].cjs[/code] file is run with [code]node[/code]);
+## environment variable [code]GODOT_WEBSOCKET_SIDECAR[/code]: a
+## [code].js[/code], [code].cjs[/code] or [code].mjs[/code] file is run with
+## [code]node[/code]; anything else runs only when it starts like an executable
+## (ELF, Mach-O or PE), and its mode is never changed outside [code]user://[/code];
 ## [br]2. the raw executable next to the game executable (where an export with
 ## "ship raw binary" puts it; on macOS also [code]Contents/Frameworks[/code]);
 ## [br]3. the raw executable in [code]res://addons/websocket_server/bin/<os>-<arch>/[/code]
@@ -31,6 +33,9 @@ const SETTING_SIDECAR_PATH: String = "websocket_server/sidecar_path"
 const ENV_SIDECAR_PATH: String = "GODOT_WEBSOCKET_SIDECAR"
 ## Base name of the sidecar executable (".exe" is added on Windows).
 const EXECUTABLE_BASE: String = "websocket-sidecar"
+## The first bytes of an executable: ELF, Mach-O (32/64-bit, both byte orders,
+## universal) and PE ("MZ", checked on its own since it is two bytes).
+const EXECUTABLE_MAGIC: PackedStringArray = ["7f454c46", "feedface", "feedfacf", "cefaedfe", "cffaedfe", "cafebabe"]
 
 
 ## Maps [method OS.get_name] and [method Engine.get_architecture_name] to the
@@ -140,9 +145,9 @@ static func locate(override_path: String) -> Dictionary:
 			return {"error": ("%s names the script %s, but node is not on PATH: "
 					+ "install Node.js 20 or newer, or point it at a sidecar executable") % [entry[1], global]}
 		if cmd["program"] == global:
-			var chmod_error := SidecarExtractor.ensure_executable(global, os_name)
-			if not chmod_error.is_empty():
-				return {"error": chmod_error}
+			var refusal := _check_override(global, entry[1], os_name)
+			if not refusal.is_empty():
+				return {"error": refusal}
 		return cmd
 
 	# 2. Next to the game executable (and in a macOS bundle's Frameworks).
@@ -213,6 +218,30 @@ static func locate(override_path: String) -> Dictionary:
 			+ "or set the sidecar_path property, the project setting %s or the environment variable %s "
 			+ "to a sidecar executable.") % [os_name, Engine.get_architecture_name(), "; ".join(tried), where,
 			SETTING_SIDECAR_PATH, ENV_SIDECAR_PATH]}
+
+
+## [code]true[/code] when [param head] (a file's first bytes) starts like an
+## executable: ELF, Mach-O or PE.
+static func looks_executable(head: PackedByteArray) -> bool:
+	if head.size() >= 2 and head[0] == 0x4d and head[1] == 0x5a:
+		return true
+	return head.size() >= 4 and EXECUTABLE_MAGIC.has(head.slice(0, 4).hex_encode())
+
+
+# Why the explicit override [param path] (named by [param what]) may not run,
+# or "". Only files that look like executables run, never through a shell; the
+# executable bit is restored only under user://, where the game's own files live.
+static func _check_override(path: String, what: String, os_name: String) -> String:
+	var file := FileAccess.open(path, FileAccess.READ)
+	var head := file.get_buffer(4) if file != null else PackedByteArray()
+	if not looks_executable(head):
+		return ("%s names %s, which is neither an executable (ELF, Mach-O or PE) nor a .js/.cjs/.mjs script "
+				+ "for node: point it at the sidecar executable or at sidecar.cjs") % [what, path]
+	if os_name == "Windows" or (FileAccess.get_unix_permissions(path) & 0x49) != 0:
+		return ""
+	if path.begins_with(ProjectSettings.globalize_path("user://")):
+		return SidecarExtractor.ensure_executable(path, os_name)
+	return "%s names %s, which is not executable: run chmod +x on it yourself" % [what, path]
 
 
 static func _file_size(path: String) -> int:

@@ -18,6 +18,7 @@ const SidecarProcess := preload("res://addons/websocket_server/sidecar_process.g
 const SidecarLocator := preload("res://addons/websocket_server/sidecar_locator.gd")
 const CommandWriter := preload("res://addons/websocket_server/command_writer.gd")
 const EventReader := preload("res://addons/websocket_server/event_reader.gd")
+const RunEnding := preload("res://addons/websocket_server/run_ending.gd")
 
 ## Most bytes read from the sidecar per [method pump].
 const READ_BUDGET_BYTES: int = 16 * 1024 * 1024
@@ -44,6 +45,7 @@ var tls: bool = false
 var capabilities: PackedStringArray = []
 
 var _server: Node
+var _ending: RunEnding
 var _generation: int = 0
 var _start_error: String = ""
 var _next_token: int = 1
@@ -52,6 +54,7 @@ var _next_token: int = 1
 ## [param server] is the node whose signals this session emits.
 func _init(server: Node) -> void:
 	_server = server
+	_ending = RunEnding.new(server)
 	events = EventReader.new(commands, server)
 
 
@@ -59,6 +62,9 @@ func _init(server: Node) -> void:
 ## [code]start[/code] with [param options] and waits until it listens or
 ## fails, at most [param timeout_ms]. Returns "" when listening, else why not.
 func start(options: Dictionary, sidecar_path: String, forward_logs: bool, timeout_ms: int) -> String:
+	# Called from a handler of the old run's end (server_error): that end is
+	# reported in full before the new run begins.
+	_ending.finish()
 	if state == State.LISTENING:
 		return ("start(%d, \"%s\") called while already listening on port %d: call stop() first"
 				% [options["port"], options["host"], port])
@@ -134,17 +140,20 @@ func stop() -> void:
 
 
 ## One turn: read, dispatch, drain stderr, write, check the child is alive.
-## Returns the bytes read.
-func pump(only_until_started: bool) -> int:
+## Dispatching stops at [param deadline_usec] ([method Time.get_ticks_usec];
+## 0: no limit) and the rest waits in [member events] for the next turn, which
+## reads no more while [constant READ_BUDGET_BYTES] wait. Returns the bytes read.
+func pump(only_until_started: bool, deadline_usec: int = 0) -> int:
 	var generation := _generation
-	var got := child.read_available(events.buffer, READ_BUDGET_BYTES)
-	events.read_frames(self, only_until_started)
+	var got := child.read_available(events.buffer, maxi(0, READ_BUDGET_BYTES - events.buffer.size()))
+	events.read_frames(self, only_until_started, deadline_usec)
 	if generation != _generation or child == null:
 		return got
 	child.drain_stderr()
 	flush()
 	if child != null and not child.is_running():
-		# Dispatch what it wrote before it exited, then report the exit.
+		# Dispatch everything it wrote before it exited (budget or not), then
+		# report the exit.
 		child.read_available(events.buffer, READ_BUDGET_BYTES)
 		events.read_frames(self, only_until_started)
 		if generation != _generation or child == null:
@@ -188,9 +197,7 @@ func teardown(emit_signals: bool) -> void:
 	commands.clear()
 	pending_requests.clear()
 	if emit_signals:
-		_drop_clients(1001, "server stopped")
-		if was_active:
-			_server.emit_signal(&"server_stopped")
+		_end_run("", 1001, "server stopped", was_active)
 
 
 ## Ends the run for a broken stream: before listening it becomes the start
@@ -203,9 +210,7 @@ func fatal(message: String) -> void:
 		state = State.IDLE
 		return
 	teardown(false)
-	_server.emit_signal(&"server_error", message)
-	_drop_clients(1006, "the server's sidecar process ended")
-	_server.emit_signal(&"server_stopped")
+	_end_run(message, 1006, "the server's sidecar process ended", true)
 
 
 ## [code]true[/code] while waiting for the handshake.
@@ -281,18 +286,15 @@ func _on_sidecar_exited() -> void:
 	var message := ("the sidecar (%s) exited unexpectedly with code %d%s; every client was dropped. "
 			+ "Call start() to restart it.") % [child.program, code, child.output_hint()]
 	teardown(false)
-	if was_listening:
-		_server.emit_signal(&"server_error", message)
-	_drop_clients(1006, "the server's sidecar process ended")
-	_server.emit_signal(&"server_stopped")
+	_end_run(message if was_listening else "", 1006, "the server's sidecar process ended", true)
 
 
-func _drop_clients(code: int, reason: String) -> void:
+# Ends the run: server_error (when [param message] is set), each client gone,
+# then server_stopped (run_ending.gd keeps that order across a start()).
+func _end_run(message: String, code: int, reason: String, stopped: bool) -> void:
 	var ids := clients.keys()
 	clients.clear()
-	for id: int in ids:
-		_server.emit_signal(&"client_disconnected", id, code)
-		_server.emit_signal(&"client_closed", id, code, reason, false)
+	_ending.report(ids, message, code, reason, stopped)
 
 
 func _reset() -> void:

@@ -71,34 +71,21 @@ signal cluster_stats_received(token: int, stats: Dictionary)
 const SidecarSession := preload("res://addons/websocket_server/sidecar_session.gd")
 const CommandGate := preload("res://addons/websocket_server/command_gate.gd")
 const ClusterRequests := preload("res://addons/websocket_server/cluster_requests.gd")
+const ProcessLoop := preload("res://addons/websocket_server/process_loop.gd")
+const StartOptions := preload("res://addons/websocket_server/start_options.gd")
 
 ## Error codes reported only through [signal error_reported]: they describe
 ## expected races (a client that left before a queued command reached it) or
 ## refused upgrades, not faults.
 const INFORMATIONAL_ERRORS: PackedStringArray = SidecarSession.EventReader.INFORMATIONAL_ERRORS
-## Most read-dispatch-write rounds in one [method process] call. A pipe holds
-## 64 KiB on Linux, so one read per frame capped the addon at about 800 small
-## messages per frame; while the handlers of one round run, the sidecar refills
-## the pipe, and the next round takes that.
-const MAX_ROUNDS_PER_PROCESS: int = 8
-## A read this large means the pipe was (nearly) full: more is likely waiting.
-const FULL_PIPE_BYTES: int = 32 * 1024
-## The properties sent as [code]start[/code] options under their own names
-## (besides port and host), in the order of PROTOCOL.md's table.
-const START_OPTIONS: PackedStringArray = [
-	"path", "max_message_size", "max_clients", "handshake_timeout_ms", "heartbeat_interval_ms",
-	"heartbeat_timeout_ms", "subprotocols", "response_headers", "allowed_origins", "permessage_deflate",
-	"tls_cert_path", "tls_key_path", "auth", "auth_timeout_ms", "max_outbound_buffer", "max_messages_per_second",
-	"message_burst", "close_timeout_ms", "max_pending_requests", "max_inbound_total", "max_queued_events",
-	"cluster_url", "cluster_presence_ttl_ms", "metrics_port", "metrics_host",
-]
 
 ## TCP port used when the node starts itself ([member autostart]).
 ## 0 picks a free port; see [method get_port].
 @export_range(0, 65535) var port: int = 8080
 ## Address to bind when the node starts itself: IPv4, IPv6 ([code]"::"[/code]) or a host name.
 @export var host: String = "0.0.0.0"
-## When [code]true[/code], the node calls [code]start(port, host)[/code] in [method Node._ready] (not in the editor).
+## When [code]true[/code], the node calls [code]start(port, host)[/code] once it is ready (deferred, so a
+## parent's [method Node._ready] can connect [signal server_error] first; not in the editor).
 @export var autostart: bool = false
 
 @export_group("Connections")
@@ -183,21 +170,27 @@ const START_OPTIONS: PackedStringArray = [
 @export_range(100, 60000, 1, "or_greater") var startup_timeout_ms: int = 10000
 ## When [code]false[/code], the sidecar's log lines are not forwarded to the Output.
 @export var forward_sidecar_logs: bool = true
+## Most milliseconds one [method process] call spends dispatching events; the
+## rest stays queued, in order, for the next call. Checked between events, so
+## one slow handler may overrun it. 0: no limit.
+@export_range(0, 1000) var process_budget_ms: int = 4
 
 var _session: SidecarSession
 var _gate: CommandGate
 var _cluster: ClusterRequests
+var _loop: ProcessLoop
 
 
 func _init() -> void:
 	_session = SidecarSession.new(self)
 	_gate = CommandGate.new(_session)
 	_cluster = ClusterRequests.new(_session)
+	_loop = ProcessLoop.new(_session)
 
 
 func _ready() -> void:
 	if autostart and not Engine.is_editor_hint():
-		start(port, host)
+		start.call_deferred(port, host)
 
 
 func _process(_delta: float) -> void:
@@ -206,10 +199,18 @@ func _process(_delta: float) -> void:
 
 
 func _notification(what: int) -> void:
-	if what == NOTIFICATION_PREDELETE and _session.child != null:
-		# Freed or the game is quitting: end the sidecar without signals.
-		_session.child.forward_logs = false
-		_session.teardown(false)
+	if _session.child == null:
+		return
+	if what == NOTIFICATION_WM_CLOSE_REQUEST:
+		# The game may quit before the next frame: what was sent must not wait for it.
+		_session.flush()
+	elif what == NOTIFICATION_PREDELETE:
+		# Freed or the game is quitting: deliver what was sent, then end the
+		# sidecar without signals.
+		_session.flush()
+		if _session.child != null:
+			_session.child.forward_logs = false
+			_session.teardown(false)
 
 
 ## Starts the sidecar and makes it listen on [param listen_port] (0 picks a
@@ -218,9 +219,11 @@ func _notification(what: int) -> void:
 ## on failure emits [signal server_error] with the reason and returns
 ## [code]false[/code]. The other options come from this node's properties.
 func start(listen_port: int = 8080, listen_host: String = "0.0.0.0") -> bool:
-	var error := _session.start(_start_options(listen_port, listen_host), sidecar_path, forward_sidecar_logs,
+	var error := _session.start(StartOptions.of(self, listen_port, listen_host), sidecar_path, forward_sidecar_logs,
 			startup_timeout_ms)
 	if not error.is_empty():
+		# Also to the Output: a failing autostart may have no handler yet.
+		push_error("WebSocketServer could not start: " + error)
 		server_error.emit("WebSocketServer could not start: " + error)
 	return error.is_empty()
 
@@ -240,14 +243,14 @@ func is_listening() -> bool:
 ## Reads what the sidecar sent, emits the matching signals in arrival order,
 ## forwards its log lines, writes the queued commands (in one write unless
 ## replies pass 16 KiB while handlers run) and notices if the sidecar died.
-## Takes more rounds, up to 8, while the pipe comes full. Never blocks. Call
-## it every frame (e.g. from [code]_process[/code]) when the server is not in
-## the scene tree; in the tree the node calls it itself.
+## Takes more rounds, up to 8, while the pipe comes full, and stops
+## dispatching after [member process_budget_ms]; the rest waits, in order, for
+## the next call. Never blocks. Called from one of its own signal handlers it
+## returns at once and does nothing. Call it every frame (e.g. from
+## [code]_process[/code]) when the server is not in the scene tree; in the
+## tree the node calls it itself.
 func process() -> void:
-	var session := _session
-	for _round: int in MAX_ROUNDS_PER_PROCESS:
-		if session.child == null or session.pump(false) < FULL_PIPE_BYTES:
-			break
+	_loop.run(process_budget_ms)
 
 
 ## Number of connected clients.
@@ -380,17 +383,3 @@ func request_room_members(room: String) -> int:
 func request_cluster_stats() -> int:
 	return _cluster.request_cluster_stats()
 
-
-func _start_options(listen_port: int, listen_host: String) -> Dictionary:
-	var options := {"port": listen_port, "host": listen_host}
-	for option: String in START_OPTIONS:
-		options[option] = get(option)
-	options["tls_cert_path"] = _global_path(tls_cert_path)
-	options["tls_key_path"] = _global_path(tls_key_path)
-	return options
-
-
-func _global_path(file_path: String) -> String:
-	if file_path.begins_with("res://") or file_path.begins_with("user://"):
-		return ProjectSettings.globalize_path(file_path)
-	return file_path
