@@ -18,6 +18,7 @@ const SUITES: Dictionary = {
 	"hardening": "res://tests/test_hardening.gd",
 	"version": "res://tests/test_godot_version.gd",
 	"downloader": "res://tests/test_downloader.gd",
+	"release_pin": "res://tests/test_release_pin.gd",
 }
 
 ## Suites that run only when named with [code]--only[/code] (issue #18's
