@@ -19,6 +19,7 @@ const SUITES: Dictionary = {
 	"version": "res://tests/test_godot_version.gd",
 	"downloader": "res://tests/test_downloader.gd",
 	"release_pin": "res://tests/test_release_pin.gd",
+	"export_selection": "res://tests/test_export_selection.gd",
 }
 
 ## Suites that run only when named with [code]--only[/code] (issue #18's
