@@ -4,7 +4,8 @@ extends SceneTree
 ##
 ## Runs every suite, prints one line per failed check and a summary, and quits
 ## with exit code 1 if any check failed. [code]--only=<suite>[/code] runs one
-## suite (codec, locator, command_writer, event_reader, node, options, live, hardening).
+## suite (codec, locator, command_writer, event_reader, node, options, live, hardening,
+## version, downloader, export_selection, release_pin).
 
 const SUITES: Dictionary = {
 	"codec": "res://tests/test_codec.gd",
@@ -16,6 +17,10 @@ const SUITES: Dictionary = {
 	"live": "res://tests/test_live.gd",
 	"hardening": "res://tests/test_hardening.gd",
 	"cluster": "res://tests/test_cluster.gd",
+	"version": "res://tests/test_godot_version.gd",
+	"downloader": "res://tests/test_downloader.gd",
+	"release_pin": "res://tests/test_release_pin.gd",
+	"export_selection": "res://tests/test_export_selection.gd",
 }
 
 ## Suites that run only when named with [code]--only[/code] (issue #18's

@@ -3,7 +3,8 @@
  * exported for Linux by a real Godot editor, and the exported game runs the seed's Quick Start.
  * The export must carry this platform's compressed sidecar and nothing else of bin/; the game
  * must extract it to user:// (or, with `websocket_server/ship_raw_binary`, run the raw
- * executable the export put next to the game) and serve WebSocket clients with no Node.js.
+ * executable the export put next to the game, decompressed at export when the addon came from
+ * the release zip) and serve WebSocket clients with no Node.js.
  *
  * Needs GODOT_EDITOR (a Godot 4.4+ editor binary) and export templates: either installed for
  * that editor's version, or GODOT_TEMPLATE pointing at a Linux x86_64 debug template. Skipped,
@@ -50,10 +51,12 @@ afterAll(() => {
 });
 
 /** A project holding the addon (every platform's bin/ as shipped) and the seed's Quick Start scene. */
-function makeProject(name: string, shipRaw: boolean): string {
+function makeProject(name: string, shipRaw: boolean, asFromReleaseZip = false): string {
   const project = join(work, name);
   mkdirSync(join(project, 'addons'), { recursive: true });
-  cpSync(addonDir, join(project, 'addons', 'websocket_server'), { recursive: true });
+  // The release zip ships only the compressed sidecars: no raw executable, no JavaScript build.
+  const inReleaseZip = (src: string): boolean => !/[\\/]bin[\\/](sidecar\.cjs|[^\\/]+[\\/]websocket-sidecar(\.exe)?)$/.test(src);
+  cpSync(addonDir, join(project, 'addons', 'websocket_server'), { recursive: true, filter: asFromReleaseZip ? inReleaseZip : undefined });
   for (const file of ['quick_start.gd', 'quick_start.tscn']) {
     cpSync(join(REPO_ROOT, 'godot-addon', 'examples', file), join(project, file));
   }
@@ -131,9 +134,10 @@ function isolatedEnv(name: string): NodeJS.ProcessEnv {
   };
 }
 
-function exportProject(shipRaw: boolean): { project: string; out: string } {
-  const project = makeProject(shipRaw ? 'project-raw' : 'project', shipRaw);
-  const env = isolatedEnv(shipRaw ? 'editor-raw' : 'editor');
+function exportProject(shipRaw: boolean, asFromReleaseZip = false): { project: string; out: string } {
+  const name = `${shipRaw ? 'raw' : 'packed'}${asFromReleaseZip ? '-zip' : ''}`;
+  const project = makeProject(`project-${name}`, shipRaw, asFromReleaseZip);
+  const env = isolatedEnv(`editor-${name}`);
   mkdirSync(join(project, 'out'));
   runEditor(project, ['--import'], env);
   const output = runEditor(project, ['--export-debug', 'Linux', join(project, 'out', 'game.x86_64')], env);
@@ -254,5 +258,20 @@ describe.skipIf(skipReason !== undefined)('Godot editor and export with the addo
     expect(listFiles(userDir), 'nothing is extracted when the raw executable ships').toEqual([]);
     // Whatever mode the export copied it with, the game left it executable.
     expect(statSync(raw).mode & 0o111).not.toBe(0);
+  }, 600_000);
+
+  it('with ship_raw_binary on an addon installed from the release zip (.zst only), decompresses the sidecar at export', async () => {
+    await expectPortFreed(`port ${PORT} is taken: the Quick Start needs it`);
+    const { project, out } = exportProject(true, true);
+    expect(existsSync(join(project, 'addons', 'websocket_server', 'bin', 'linux-x64', 'websocket-sidecar')), 'the copy has no raw executable').toBe(false);
+    const raw = join(out, 'websocket-sidecar');
+    expect(existsSync(raw), `files in ${out}: ${listFiles(out).join(', ')}`).toBe(true);
+    expect(readFileSync(raw).equals(readFileSync(join(linuxBin, 'websocket-sidecar'))), 'the decompressed executable is the built one').toBe(true);
+    const env = isolatedEnv('game-raw-zip');
+    const game = startGame(join(out, 'game.x86_64'), ['--headless'], env);
+    await until(() => game.output().includes('WebSocket server started on port 8080'), 'the Quick Start start()', 30_000, game.output);
+    expect(await talkToQuickStart()).toEqual(['Welcome to the server!', 'Echo: hello from the export test']);
+    const userDir = join(env.XDG_DATA_HOME!, 'godot', 'app_userdata', 'Export Check', 'websocket_server');
+    expect(listFiles(userDir), 'the game runs the executable next to it and extracts nothing').toEqual([]);
   }, 600_000);
 });

@@ -73,6 +73,7 @@ const CommandGate := preload("res://addons/websocket_server/command_gate.gd")
 const ClusterRequests := preload("res://addons/websocket_server/cluster_requests.gd")
 const ProcessLoop := preload("res://addons/websocket_server/process_loop.gd")
 const StartOptions := preload("res://addons/websocket_server/start_options.gd")
+const GodotVersion := preload("res://addons/websocket_server/godot_version.gd")
 
 ## Error codes reported only through [signal error_reported]: they describe
 ## expected races (a client that left before a queued command reached it) or
@@ -219,6 +220,10 @@ func _notification(what: int) -> void:
 ## on failure emits [signal server_error] with the reason and returns
 ## [code]false[/code]. The other options come from this node's properties.
 func start(listen_port: int = 8080, listen_host: String = "0.0.0.0") -> bool:
+	var too_old := GodotVersion.unsupported_reason(Engine.get_version_info())
+	if not too_old.is_empty():
+		server_error.emit("WebSocketServer could not start: " + too_old)
+		return false
 	var error := _session.start(StartOptions.of(self, listen_port, listen_host), sidecar_path, forward_sidecar_logs,
 			startup_timeout_ms)
 	if not error.is_empty():
