@@ -22,6 +22,14 @@ interface BoolOption {
   type: 'bool';
   default: boolean;
 }
+/**
+ * `inspector: false` marks an option the `WebSocketServer` node does not show in the Inspector:
+ * something else sets it (`multiplayer_peer_ids`: WebSocketServerMultiplayerPeer). The Godot
+ * options test then checks a plain property of that name instead of an `@export`.
+ */
+interface InspectorFlag {
+  inspector?: false;
+}
 interface StrListOption {
   type: 'array of str';
   default: readonly string[];
@@ -32,7 +40,7 @@ interface StrMapOption {
 }
 
 /** One start option: its wire key, type, default, for ints the accepted range, and a one-line doc. */
-export type StartOption = { key: string; doc: string } & (IntOption | StrOption | BoolOption | StrListOption | StrMapOption);
+export type StartOption = { key: string; doc: string } & InspectorFlag & (IntOption | StrOption | BoolOption | StrListOption | StrMapOption);
 
 /** Every start option, in PROTOCOL.md's order. */
 export const START_OPTIONS = [
@@ -128,6 +136,13 @@ export const START_OPTIONS = [
     min: 1024,
     max: MAX_INT32,
     doc: 'bytes of events held for a host that is not reading; while stdout is backed up no new connection is admitted (upgrades get 503)',
+  },
+  {
+    key: 'multiplayer_peer_ids',
+    type: 'bool',
+    default: false,
+    inspector: false,
+    doc: "send each client, as its first message, its Godot peer id (client id + 1) as a 4-byte little-endian int32, as Godot's `WebSocketMultiplayerPeer` server does (see *Multiplayer peer ids*); set by `WebSocketServerMultiplayerPeer`",
   },
 ] as const satisfies readonly StartOption[];
 

@@ -59,6 +59,11 @@ export interface ServerOptions {
   closeTimeoutMs: number;
   /** With `auth`: most connection requests waiting for the host's answer; past it upgrades get 503. Default 1000. */
   maxPendingRequests: number;
+  /**
+   * Send each client its Godot multiplayer peer id (client id + 1, int32 little-endian) as its
+   * first message, before the host hears of it. Default false.
+   */
+  multiplayerPeerIds: boolean;
 }
 
 /** Raised for an option a host got wrong; becomes `start_failed` with `invalid_option`. */
@@ -159,6 +164,7 @@ export function resolveOptions(raw: StartOptions | Record<string, unknown>): Ser
     messageBurst: integer(r, 'message_burst'),
     closeTimeoutMs: integer(r, 'close_timeout_ms'),
     maxPendingRequests: integer(r, 'max_pending_requests'),
+    multiplayerPeerIds: boolean(r, 'multiplayer_peer_ids'),
   };
   if (options.host === '') throw new InvalidOptionError('option "host" must not be empty: use "0.0.0.0" for every IPv4 address or "::" for IPv6');
   if (options.path !== '' && !options.path.startsWith('/')) {

@@ -106,6 +106,7 @@ export class SidecarServer {
     this.outbound.maxBuffer = options.maxOutboundBuffer;
     this.outbound.permessageDeflate = options.permessageDeflate;
     this.table.closeTimeoutMs = options.closeTimeoutMs;
+    this.table.sendsPeerIds = options.multiplayerPeerIds;
     this.httpServer = server;
     gate.open(options);
     listen(
