@@ -151,6 +151,11 @@ const STOP_WAIT_MS: int = 1500
 ## When [code]false[/code], the sidecar's log lines are not forwarded to the Output.
 @export var forward_sidecar_logs: bool = true
 
+## When [code]true[/code], each client's first message is its Godot multiplayer
+## peer id, sent by the sidecar (start option [code]multiplayer_peer_ids[/code]).
+## [WebSocketServerMultiplayerPeer] sets it; not shown in the Inspector.
+var multiplayer_peer_ids: bool = false
+
 var _codec: MsgPack = MsgPack.new()
 var _proc: SidecarProcess = null
 var _state: _State = _State.IDLE
@@ -517,6 +522,7 @@ func _queue_start(listen_port: int, listen_host: String) -> void:
 		"max_outbound_buffer": max_outbound_buffer,
 		"max_messages_per_second": max_messages_per_second,
 		"message_burst": message_burst,
+		"multiplayer_peer_ids": multiplayer_peer_ids,
 	}
 	var at := _begin_frame(3, Protocol.CMD_START)
 	_codec.write_int(_out, Protocol.PROTOCOL_VERSION)
