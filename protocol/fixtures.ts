@@ -51,6 +51,7 @@ export const FIXTURES: Fixture[] = [
         max_outbound_buffer: 4194304,
         max_messages_per_second: 200,
         message_burst: 1000,
+        multiplayer_peer_ids: false,
       },
     ],
   },
