@@ -4,7 +4,7 @@ extends SceneTree
 ##
 ## Runs every suite, prints one line per failed check and a summary, and quits
 ## with exit code 1 if any check failed. [code]--only=<suite>[/code] runs one
-## suite (codec, locator, node, options, live).
+## suite (codec, locator, node, options, live, multiplayer).
 
 const SUITES: Dictionary = {
 	"codec": "res://tests/test_codec.gd",
@@ -12,6 +12,7 @@ const SUITES: Dictionary = {
 	"node": "res://tests/test_node.gd",
 	"options": "res://tests/test_options.gd",
 	"live": "res://tests/test_live.gd",
+	"multiplayer": "res://tests/test_multiplayer.gd",
 }
 
 ## Longest a whole run may take.

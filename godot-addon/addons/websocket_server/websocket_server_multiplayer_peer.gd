@@ -23,11 +23,15 @@ extends MultiplayerPeerExtension
 ## The wire is the stock one: the sidecar sends each client its peer id
 ## (client id + 1, a little-endian int32) as its first message, as part of
 ## accepting it; every later message is one packet, passed through untouched.
-## A broadcast is one command, fanned out in the sidecar.
+## A broadcast is one command, fanned out in the sidecar, and so is an
+## [code]rpc()[/code] to all, which [SceneMultiplayer] hands over as one
+## packet per peer (see [code]multiplayer_outbox.gd[/code]).
 ## [br][br]
 ## WebSocket is reliable and ordered: every transfer mode and channel is
 ## accepted and delivered that way (packets report
 ## [constant MultiplayerPeer.TRANSFER_MODE_RELIABLE] on channel 0).
+
+const Outbox := preload("res://addons/websocket_server/multiplayer_outbox.gd")
 
 ## Largest packet a stock client takes: [member WebSocketPeer.inbound_buffer_size]'s default.
 const MAX_PACKET_SIZE: int = 65535
@@ -61,6 +65,7 @@ var _next_packet: int = 0
 ## after [SceneMultiplayer] has read their last packets.
 var _departed: PackedInt32Array = PackedInt32Array()
 var _last_error: String = ""
+var _outbox: Outbox = Outbox.new(_server, PEERS_ROOM, _peers)
 
 
 func _init() -> void:
@@ -109,6 +114,7 @@ func _poll() -> void:
 	for peer_id: int in departed:
 		peer_disconnected.emit(peer_id)
 	if _status == MultiplayerPeer.CONNECTION_CONNECTED:
+		_outbox.flush()
 		_server.process()
 
 
@@ -117,6 +123,7 @@ func _close() -> void:
 		return
 	# As Godot's server: closing says nothing per peer; SceneMultiplayer sees the status change.
 	_status = MultiplayerPeer.CONNECTION_DISCONNECTED
+	_outbox.clear()
 	_server.stop()
 	_clear()
 
@@ -124,6 +131,7 @@ func _close() -> void:
 func _disconnect_peer(peer_id: int, force: bool) -> void:
 	if not _peers.has(peer_id):
 		return
+	_outbox.flush()
 	_server.disconnect_client(peer_id - 1)
 	if force:
 		# A forced disconnect emits no peer_disconnected (MultiplayerPeer's contract).
@@ -137,9 +145,10 @@ func _put_packet_script(buffer: PackedByteArray) -> Error:
 	if _target_peer > 0:
 		if not _peers.has(_target_peer):
 			return ERR_INVALID_PARAMETER
-		return _server.send_binary(_target_peer - 1, buffer)
-	# 0: every peer; -N: every peer but N (client id N - 1; exclude 0 means none).
-	return _server.broadcast_binary_to_room(PEERS_ROOM, buffer, maxi(-_target_peer - 1, 0))
+		_outbox.send(_target_peer, buffer)
+		return OK
+	# 0: every peer; -N: every peer but N.
+	return _outbox.broadcast(buffer, -_target_peer)
 
 
 func _get_packet_script() -> PackedByteArray:
@@ -220,6 +229,7 @@ func _get_connection_status() -> MultiplayerPeer.ConnectionStatus:
 func _on_client_connected(client_id: int) -> void:
 	if _status != MultiplayerPeer.CONNECTION_CONNECTED:
 		return
+	_outbox.flush()  # What is held went to the peers announced so far: the room must not grow first.
 	if _refusing:
 		# The sidecar already sent the id, so the client sees a connection that closes at once.
 		_server.disconnect_client(client_id, REFUSED_CODE, "the server refuses new connections")
@@ -234,6 +244,7 @@ func _on_client_disconnected(client_id: int, _code: int) -> void:
 	var peer_id := client_id + 1
 	if _status != MultiplayerPeer.CONNECTION_CONNECTED or not _peers.has(peer_id):
 		return
+	_outbox.flush()
 	_peers.erase(peer_id)
 	for index: int in range(_next_packet, _packet_peers.size()):
 		if _packet_peers[index] == peer_id:
@@ -264,6 +275,7 @@ func _on_server_error(message: String) -> void:
 
 
 func _clear() -> void:
+	_outbox.clear()
 	_peers.clear()
 	_packets.clear()
 	_packet_peers = PackedInt32Array()
