@@ -31,6 +31,7 @@ extends MultiplayerPeerExtension
 ## accepted and delivered that way (packets report
 ## [constant MultiplayerPeer.TRANSFER_MODE_RELIABLE] on channel 0).
 
+const Inbox := preload("res://addons/websocket_server/multiplayer_inbox.gd")
 const Outbox := preload("res://addons/websocket_server/multiplayer_outbox.gd")
 
 ## Largest packet a stock client takes: [member WebSocketPeer.inbound_buffer_size]'s default.
@@ -38,6 +39,9 @@ const MAX_PACKET_SIZE: int = 65535
 ## Room (see [method WebSocketServer.join_room]) holding the announced peers,
 ## so a broadcast reaches exactly the peers [SceneMultiplayer] knows about.
 const PEERS_ROOM: String = "websocket_server_multiplayer_peer"
+## Times one poll pumps [member server] again after [SceneMultiplayer] handled
+## the packets, to send its answers in the same frame and take what came meanwhile.
+const MAX_EXTRA_PUMPS: int = 4
 ## Close code for a client that connects while new connections are refused.
 const REFUSED_CODE: int = 4000
 
@@ -58,13 +62,15 @@ var _transfer_channel: int = 0
 var _refusing: bool = false
 ## Announced peer ids (the ones [signal MultiplayerPeer.peer_connected] named), as keys.
 var _peers: Dictionary = {}
-var _packets: Array[PackedByteArray] = []
-var _packet_peers: PackedInt32Array = PackedInt32Array()
-var _next_packet: int = 0
+var _inbox: Inbox = Inbox.new()
 ## Peers that left with packets still unread: announced gone on the next poll,
 ## after [SceneMultiplayer] has read their last packets.
 var _departed: PackedInt32Array = PackedInt32Array()
 var _last_error: String = ""
+## Packets were handed to SceneMultiplayer since the last pump.
+var _delivered: bool = false
+## Pumps this poll made after SceneMultiplayer handled the packets (see [constant MAX_EXTRA_PUMPS]).
+var _extra_pumps: int = 0
 var _outbox: Outbox = Outbox.new(_server, PEERS_ROOM, _peers)
 
 
@@ -105,17 +111,14 @@ func create_server(port: int, bind_address: String = "*") -> Error:
 
 
 func _poll() -> void:
-	if _next_packet > 0:
-		_packets = _packets.slice(_next_packet)
-		_packet_peers = _packet_peers.slice(_next_packet)
-		_next_packet = 0
+	_inbox.compact()
 	var departed := _departed
 	_departed = PackedInt32Array()
 	for peer_id: int in departed:
 		peer_disconnected.emit(peer_id)
 	if _status == MultiplayerPeer.CONNECTION_CONNECTED:
-		_outbox.flush()
-		_server.process()
+		_extra_pumps = 0
+		_pump()
 
 
 func _close() -> void:
@@ -152,22 +155,23 @@ func _put_packet_script(buffer: PackedByteArray) -> Error:
 
 
 func _get_packet_script() -> PackedByteArray:
-	if _next_packet >= _packets.size():
-		return PackedByteArray()
-	var packet := _packets[_next_packet]
-	_packets[_next_packet] = PackedByteArray()
-	_next_packet += 1
-	return packet
+	_delivered = true
+	return _inbox.take()
 
 
 func _get_available_packet_count() -> int:
-	return _packets.size() - _next_packet
+	var count := _inbox.count()
+	if count == 0 and _delivered and _extra_pumps < MAX_EXTRA_PUMPS and _status == MultiplayerPeer.CONNECTION_CONNECTED:
+		# SceneMultiplayer asks once it has handled every packet of this poll: its answers are queued
+		# now, so send them this frame rather than the next (and take what arrived meanwhile).
+		_extra_pumps += 1
+		_pump()
+		count = _inbox.count()
+	return count
 
 
 func _get_packet_peer() -> int:
-	if _next_packet >= _packets.size():
-		return 1
-	return _packet_peers[_next_packet]
+	return _inbox.next_peer()
 
 
 func _get_packet_mode() -> MultiplayerPeer.TransferMode:
@@ -226,6 +230,12 @@ func _get_connection_status() -> MultiplayerPeer.ConnectionStatus:
 	return _status
 
 
+func _pump() -> void:
+	_delivered = false
+	_outbox.flush()
+	_server.process()
+
+
 func _on_client_connected(client_id: int) -> void:
 	if _status != MultiplayerPeer.CONNECTION_CONNECTED:
 		return
@@ -246,17 +256,15 @@ func _on_client_disconnected(client_id: int, _code: int) -> void:
 		return
 	_outbox.flush()
 	_peers.erase(peer_id)
-	for index: int in range(_next_packet, _packet_peers.size()):
-		if _packet_peers[index] == peer_id:
-			_departed.append(peer_id)
-			return
-	peer_disconnected.emit(peer_id)
+	if _inbox.holds_from(peer_id):
+		_departed.append(peer_id)
+	else:
+		peer_disconnected.emit(peer_id)
 
 
 func _on_data_received(client_id: int, data: PackedByteArray) -> void:
 	if _peers.has(client_id + 1):
-		_packets.append(data)
-		_packet_peers.append(client_id + 1)
+		_inbox.push(client_id + 1, data)
 
 
 func _on_message_received(client_id: int, message: String) -> void:
@@ -277,9 +285,7 @@ func _on_server_error(message: String) -> void:
 func _clear() -> void:
 	_outbox.clear()
 	_peers.clear()
-	_packets.clear()
-	_packet_peers = PackedInt32Array()
-	_next_packet = 0
+	_inbox.clear()
 
 
 func _start_error(reason: String) -> Error:
