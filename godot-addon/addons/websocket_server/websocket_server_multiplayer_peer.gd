@@ -285,6 +285,7 @@ func _on_server_error(message: String) -> void:
 func _clear() -> void:
 	_outbox.clear()
 	_peers.clear()
+	_departed = PackedInt32Array()
 	_inbox.clear()
 
 
