@@ -147,8 +147,16 @@ async function state(peer: Peer): Promise<Record<string, number>> {
   };
 }
 
-async function echo(peer: Peer): Promise<Record<string, number>> {
-  const server = await startServer(peer, 'echo', [`--seconds=${(ECHO_WARMUP_MS + ECHO_MEASURE_MS) / 1000}`]);
+function echo(peer: Peer): Promise<Record<string, number>> {
+  return echoOn(peer, 'echo');
+}
+
+function peerEcho(peer: Peer): Promise<Record<string, number>> {
+  return echoOn(peer, 'peer-echo');
+}
+
+async function echoOn(peer: Peer, mode: string): Promise<Record<string, number>> {
+  const server = await startServer(peer, mode, [`--seconds=${(ECHO_WARMUP_MS + ECHO_MEASURE_MS) / 1000}`]);
   const clients = await connectClients(server.port, ECHO_CLIENTS, CONNECT_CONCURRENCY);
   let roundTrips = 0;
   for (const [index, client] of clients.entries()) {
@@ -221,7 +229,7 @@ async function main(): Promise<void> {
   const cache = spawnSync('bash', [join(PROJECT, 'write-class-cache.sh')], { encoding: 'utf8' });
   if (cache.status !== 0) throw new Error(`write-class-cache.sh failed: ${cache.stderr}`);
   const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
-  const scenarios = { burst, state, echo };
+  const scenarios = { burst, state, echo, peerEcho };
   const runs: Record<string, Record<Peer, Array<Record<string, number>>>> = {};
   for (const [name, scenario] of Object.entries(scenarios)) {
     if (ONLY !== undefined && name !== ONLY) continue;
@@ -249,6 +257,8 @@ async function main(): Promise<void> {
     ['state: frames in 5 s', fmt(m('state', 'native', 'frames')), fmt(m('state', 'addon', 'frames')), ''],
     ['state: states delivered / sent', fmt(m('state', 'native', 'delivered'), 3), fmt(m('state', 'addon', 'delivered'), 3), ''],
     ['echo: round trips/s (100 clients)', fmt(m('echo', 'native', 'roundTripsPerSecond')), fmt(m('echo', 'addon', 'roundTripsPerSecond')), `addon/native ${fmt(m('echo', 'addon', 'roundTripsPerSecond') / m('echo', 'native', 'roundTripsPerSecond'), 2)}× (goal ≥ 1.5)`],
+    ['peer echo: round trips/s (100 clients)', fmt(m('peerEcho', 'native', 'roundTripsPerSecond')), fmt(m('peerEcho', 'addon', 'roundTripsPerSecond')), `addon/native ${fmt(m('peerEcho', 'addon', 'roundTripsPerSecond') / m('peerEcho', 'native', 'roundTripsPerSecond'), 2)}×`],
+    ['peer echo: Godot CPU µs per round trip', fmt(m('peerEcho', 'native', 'godotUsPerRoundTrip'), 1), fmt(m('peerEcho', 'addon', 'godotUsPerRoundTrip'), 1), ''],
     ['echo: per client (/s)', fmt(m('echo', 'native', 'perClient')), fmt(m('echo', 'addon', 'perClient')), ''],
     ['echo: Godot CPU µs per round trip', fmt(m('echo', 'native', 'godotUsPerRoundTrip'), 1), fmt(m('echo', 'addon', 'godotUsPerRoundTrip'), 1), 'the game process, all threads'],
     ['echo: sidecar CPU µs per round trip', '—', fmt(m('echo', 'addon', 'sidecarUsPerRoundTrip'), 1), 'the other process'],
@@ -271,6 +281,7 @@ async function main(): Promise<void> {
     `- **burst**: ${BURST_CLIENTS} clients open their TCP connection and upgrade at once; each waits for its 4-byte peer id. Times run from the start of the burst. Godot's server accepts one connection per frame behind a listen backlog of 8, so the rest wait for SYN retransmits; ids after ${BURST_DEADLINE_MS / 1000} s are not counted.`,
     `- **state**: ${STATE_CLIENTS} clients connected (8 at a time), ${STATE_RELAY ? 'SceneMultiplayer\'s `server_relay` on (the default)' : '`server_relay` off'}, 2 s to settle, then the server calls \`rpc()\` on a node's \`@rpc\` method with a 200-byte \`PackedByteArray\` ${STATE_HZ} times a second for ${STATE_SECONDS} s. The clients confirm the RPC node's path as a stock client does. Godot 4.4's SceneMultiplayer hands an \`rpc()\` to all to the peer as one packet per peer; Godot's peer writes each to its socket on the main thread, the addon's peer merges them into one room broadcast that the sidecar fans out. The figure is the server's main-thread time per frame in \`multiplayer.poll()\` (the scene tree's own poll is off) plus the \`rpc()\` calls, over every frame of the window (headless Godot runs at most about 145 frames per second).`,
     `- **echo**: ${ECHO_CLIENTS} clients each keep ${ECHO_IN_FLIGHT} packets in flight: 65-byte SceneMultiplayer raw packets (\`send_bytes\`: command byte 3, then 64 bytes) that the server's \`peer_packet\` handler sends back with \`send_bytes(packet, sender)\`. Round trips per second over ${ECHO_MEASURE_MS / 1000} s after a ${ECHO_WARMUP_MS / 1000} s warm-up. This is the whole SceneMultiplayer and peer path both ways, without \`@rpc\` argument decoding (which costs both servers the same).`,
+    `- **peer echo**: the same load, echoed below SceneMultiplayer: the server script polls the peer itself and sends each packet back with \`set_target_peer(sender)\` and \`put_packet\` (the peer's own cost, without SceneMultiplayer's).`,
     '- CPU figures come from `/proc/<pid>/stat` (10 ms ticks) over the echo window: Godot\'s process (every thread; the headless server does its network work on the main thread) and, for the addon, its sidecar.',
     '- The load generator (`bench/stock-wire-client.ts`) speaks the stock wire in this one Node process and shares the 2 cores with Godot and, for the addon, the sidecar.',
     '',

@@ -11,7 +11,9 @@ extends SceneTree
 ## [code]serve[/code] only accepts (the connection burst); [code]state[/code] waits for
 ## [code]--clients=N[/code] peers, then [code]rpc()[/code]s a [code]--state-bytes[/code]
 ## state to all at [code]--hz[/code] for [code]--seconds[/code]; [code]echo[/code] answers
-## every raw packet ([method SceneMultiplayer.send_bytes]) to its sender.
+## every raw packet ([method SceneMultiplayer.send_bytes]) to its sender;
+## [code]peer-echo[/code] does the same below SceneMultiplayer, on the peer
+## itself ([code]put_packet[/code] with the sender as target).
 ## [br][br]
 ## The scene tree's own multiplayer poll is off: [method _process] polls itself,
 ## so the main-thread time of the network work (poll, packet handling, the rpc
@@ -32,6 +34,7 @@ class StateNode:
 
 
 var _args: Dictionary = {}
+var _peer: MultiplayerPeer
 var _node: StateNode = StateNode.new()
 var _state: PackedByteArray = PackedByteArray()
 var _peers: int = 0
@@ -77,20 +80,25 @@ func _create_peer(kind: String, port: int) -> Error:
 		var peer := WebSocketServerMultiplayerPeer.new()
 		peer.server.forward_sidecar_logs = false
 		peer.server.heartbeat_interval_ms = 0
-		var err := peer.create_server(port, "127.0.0.1")
-		if err == OK:
-			get_multiplayer().multiplayer_peer = peer
-		return err
+		_peer = peer
+		return _use_peer(peer.create_server(port, "127.0.0.1"))
 	var native := WebSocketMultiplayerPeer.new()
-	var native_err := native.create_server(port, "127.0.0.1")
-	if native_err == OK:
-		get_multiplayer().multiplayer_peer = native
-	return native_err
+	_peer = native
+	return _use_peer(native.create_server(port, "127.0.0.1"))
+
+
+func _use_peer(err: Error) -> Error:
+	if err == OK and _args.get("mode") != "peer-echo":
+		get_multiplayer().multiplayer_peer = _peer
+	return err
 
 
 func _process(_delta: float) -> bool:
 	var started := Time.get_ticks_usec()
-	get_multiplayer().poll()
+	if _args.get("mode") == "peer-echo":
+		_echo_on_peer()
+	else:
+		get_multiplayer().poll()
 	var polled := Time.get_ticks_usec()
 	if _args.get("mode") == "state" and _peers >= int(_args.get("clients", "1")) and _settled_at_us == 0:
 		_settled_at_us = polled + int(float(_args.get("settle", "0")) * 1000000.0)
@@ -108,10 +116,22 @@ func _process(_delta: float) -> bool:
 		_network_us += frame_us
 		_max_frame_us = maxi(_max_frame_us, frame_us)
 		if started - _window_started_us >= _window_us:
+			get_multiplayer().poll()  # Hands over what the last tick queued before quitting.
 			print("RESULT frames=%d ticks=%d network_us=%d rpc_us=%d max_frame_us=%d peers=%d" % [
 					_frames, _ticks, _network_us, _rpc_us, _max_frame_us, _peers])
 			quit(0)
 	return false
+
+
+func _echo_on_peer() -> void:
+	_peer.poll()
+	while _peer.get_available_packet_count() > 0:
+		if _window_started_us == 0:
+			_window_started_us = Time.get_ticks_usec()
+		var sender := _peer.get_packet_peer()
+		var packet := _peer.get_packet()
+		_peer.set_target_peer(sender)
+		_peer.put_packet(packet)
 
 
 func _on_peer_packet(peer_id: int, packet: PackedByteArray) -> void:

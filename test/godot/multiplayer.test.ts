@@ -45,7 +45,7 @@ class GodotProcess {
   }
 
   /** Waits for an MP line matching `pattern`; returns its match. */
-  async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
     let found: RegExpExecArray | null = null;
     await until(() => (found = this.said().map((line) => pattern.exec(line)).find((m) => m !== null) ?? null) !== null, `${this.name}: ${pattern}`, timeoutMs, () => this.lines.join('\n'));
     return found!;
@@ -123,6 +123,13 @@ describe.skipIf(!GODOT)('WebSocketServerMultiplayerPeer with stock Godot clients
     await leaver.waitFor(/^client \d+ leaving$/);
     expect(await leaver.exited()).toBe(0);
   }, 90_000);
+
+  it('answers create_server on a port in use with ERR_ALREADY_IN_USE' + SKIPPED, async () => {
+    const port = new URL(url).port;
+    const taken = start('taken', ['--role=taken', `--port=${port}`]);
+    await taken.waitFor(/^taken create_server=Already in use status=0 unique_id=0$/);
+    expect(await taken.exited()).toBe(0);
+  });
 
   it('survives a client that sends stale and bad ids, junk, and leaves with packets unread' + SKIPPED, async () => {
     expect(url, 'the first test started the server').not.toBe('');

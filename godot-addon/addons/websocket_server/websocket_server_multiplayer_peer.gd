@@ -1,9 +1,8 @@
 class_name WebSocketServerMultiplayerPeer
 extends MultiplayerPeerExtension
 ## Godot's high-level multiplayer ([code]@rpc[/code], [MultiplayerSpawner],
-## [MultiplayerSynchronizer]) served by a [WebSocketServer], to stock
-## [WebSocketMultiplayerPeer] clients (desktop and web exports) that need no
-## change.
+## [MultiplayerSynchronizer]) served by a [WebSocketServer] to unchanged, stock
+## [WebSocketMultiplayerPeer] clients (desktop and web exports).
 ##
 ## Use it where you used [method WebSocketMultiplayerPeer.create_server]:
 ## [codeblock]
@@ -13,10 +12,9 @@ extends MultiplayerPeerExtension
 ## multiplayer.multiplayer_peer = peer
 ## [/codeblock]
 ## The server side behaves as [WebSocketMultiplayerPeer]'s for everything
-## [SceneMultiplayer] relies on: unique id 1, client peer ids from 2,
-## [signal MultiplayerPeer.peer_connected] and
-## [signal MultiplayerPeer.peer_disconnected], target peers and exclusion
-## (negative target), server relay between clients. [SceneMultiplayer] polls
+## [SceneMultiplayer] relies on: unique id 1, client peer ids from 2, peers
+## connecting and leaving, target peers and exclusion (negative target),
+## server relay between clients. [SceneMultiplayer] polls
 ## the peer every frame; the peer pumps [member server] then, so nothing else
 ## has to call [method WebSocketServer.process].
 ## [br][br]
@@ -28,8 +26,7 @@ extends MultiplayerPeerExtension
 ## packet per peer (see [code]multiplayer_outbox.gd[/code]).
 ## [br][br]
 ## WebSocket is reliable and ordered: every transfer mode and channel is
-## accepted and delivered that way (packets report
-## [constant MultiplayerPeer.TRANSFER_MODE_RELIABLE] on channel 0).
+## accepted and delivered that way (packets report reliable, channel 0).
 
 const Inbox := preload("res://addons/websocket_server/multiplayer_inbox.gd")
 const Outbox := preload("res://addons/websocket_server/multiplayer_outbox.gd")
@@ -115,7 +112,10 @@ func _poll() -> void:
 	var departed := _departed
 	_departed = PackedInt32Array()
 	for peer_id: int in departed:
-		peer_disconnected.emit(peer_id)
+		if _inbox.holds_from(peer_id):
+			_departed.append(peer_id)  # SceneMultiplayer stopped early last frame: not read yet.
+		else:
+			peer_disconnected.emit(peer_id)
 	if _status == MultiplayerPeer.CONNECTION_CONNECTED:
 		_extra_pumps = 0
 		_pump()
@@ -263,7 +263,9 @@ func _on_client_disconnected(client_id: int, _code: int) -> void:
 
 
 func _on_data_received(client_id: int, data: PackedByteArray) -> void:
-	if _peers.has(client_id + 1):
+	# An empty message carries no packet (Godot's server drops it too); handed over, it would make
+	# SceneMultiplayer's get_packet fail and end that frame's reading early.
+	if not data.is_empty() and _peers.has(client_id + 1):
 		_inbox.push(client_id + 1, data)
 
 

@@ -6,6 +6,9 @@ extends SceneTree
 ## on a free loopback port (printed as [code]MP server listening <port>[/code]).
 ## [br]
 ## [code]--role=client --url=ws://...[/code]: Godot's stock [WebSocketMultiplayerPeer].
+## [br]
+## [code]--role=taken --port=P[/code]: [method WebSocketServerMultiplayerPeer.create_server]
+## on a port in use; prints the [enum Error] it returned and quits.
 ## [br][br]
 ## Either quits with code 3 after [constant WATCHDOG_SECONDS], so a stuck run ends by itself.
 
@@ -30,6 +33,8 @@ func _initialize() -> void:
 			_start_server()
 		"client":
 			_start_client(str(args.get("url", "")))
+		"taken":
+			_try_taken_port(int(args.get("port", "0")))
 		_:
 			printerr("run.gd: --role=server or --role=client")
 			quit(2)
@@ -56,6 +61,14 @@ func _start_client(url: String) -> void:
 		quit(1)
 		return
 	get_multiplayer().multiplayer_peer = peer
+
+
+func _try_taken_port(port: int) -> void:
+	var peer := WebSocketServerMultiplayerPeer.new()
+	var err := peer.create_server(port, "127.0.0.1")
+	print("MP taken create_server=%s status=%d unique_id=%d" % [error_string(err), peer.get_connection_status(),
+			peer.get_unique_id()])
+	quit(0)
 
 
 func _on_watchdog() -> void:
