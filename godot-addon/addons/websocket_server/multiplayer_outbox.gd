@@ -19,8 +19,8 @@ var _room: String
 var _peers: Dictionary
 var _packet: PackedByteArray = PackedByteArray()
 var _has_packet: bool = false
-var _targets: PackedInt32Array = PackedInt32Array()
-var _target_set: Dictionary = {}
+## The held packet's targets (peer id → true), in the order they came.
+var _targets: Dictionary = {}
 var _target_sum: int = 0
 
 
@@ -32,13 +32,16 @@ func _init(server: WebSocketServer, room: String, peers: Dictionary) -> void:
 
 ## Queues [param packet] for announced peer [param peer_id].
 func send(peer_id: int, packet: PackedByteArray) -> void:
-	if _has_packet and not _target_set.has(peer_id) and packet == _packet:
-		_add_target(peer_id)
+	# The hot path of an rpc() to all: one call per peer, so it stays this short.
+	if _has_packet and packet == _packet and not _targets.has(peer_id):
+		_targets[peer_id] = true
+		_target_sum += peer_id
 		return
 	flush()
 	_packet = packet
 	_has_packet = true
-	_add_target(peer_id)
+	_targets[peer_id] = true
+	_target_sum = peer_id
 
 
 ## Sends [param packet] to every announced peer but [param exclude_peer_id]
@@ -73,11 +76,4 @@ func clear() -> void:
 	_packet = PackedByteArray()
 	_has_packet = false
 	_targets.clear()
-	_target_set.clear()
 	_target_sum = 0
-
-
-func _add_target(peer_id: int) -> void:
-	_targets.append(peer_id)
-	_target_set[peer_id] = true
-	_target_sum += peer_id
