@@ -18,10 +18,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { maskedFrame, repeatedFrames } from './lean-client.js';
+import { renderReport } from './multiplayer-report.js';
 import { quantiles } from './quantiles.js';
 import { StockWireClient } from './stock-wire-client.js';
 import { stopProcess } from './stop-process.js';
@@ -217,10 +218,6 @@ function parseResult(lines: string[]): Record<string, number> {
   return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
 }
 
-function median(values: number[]): number {
-  return quantiles([...values], 0.5)[0]!;
-}
-
 async function main(): Promise<void> {
   if (!GODOT) {
     console.log('bench/multiplayer.ts: SKIPPED, GODOT is not set (GODOT=/path/to/godot npx tsx bench/multiplayer.ts)');
@@ -244,62 +241,21 @@ async function main(): Promise<void> {
     }
   }
   if (ONLY !== undefined) return;
-  const m = (name: string, peer: Peer, key: string): number => median(runs[name]![peer].map((r) => r[key]!));
-  const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  // Ratios are medians of the per-repetition ratios (as bench/run.ts reports them): each
-  // repetition runs both peers back to back, so they share the machine's load of the moment.
-  const perRun = (name: string, key: string): number[] => runs[name]!.addon.map((r, i) => r[key]! / runs[name]!.native[i]![key]!);
-  const ratio = (name: string, key: string): number => median(perRun(name, key));
-  const stateRatio = ratio('state', 'usPerFrame');
-  const echoRatio = ratio('echo', 'roundTripsPerSecond');
-  const rows = [
-    ['burst: clients with their id', fmt(m('burst', 'native', 'withId')), fmt(m('burst', 'addon', 'withId')), `of ${BURST_CLIENTS}`],
-    ['burst: ids within 2 s', fmt(m('burst', 'native', 'within2s')), fmt(m('burst', 'addon', 'within2s')), `goal: all ${BURST_CLIENTS}`],
-    ['burst: median time to id (ms)', fmt(m('burst', 'native', 'p50Ms')), fmt(m('burst', 'addon', 'p50Ms')), ''],
-    ['burst: last id (ms)', fmt(m('burst', 'native', 'maxMs')), fmt(m('burst', 'addon', 'maxMs')), 'native: only the clients that got one'],
-    ['state: main-thread µs per frame', fmt(m('state', 'native', 'usPerFrame'), 1), fmt(m('state', 'addon', 'usPerFrame'), 1), `addon/native ${fmt(stateRatio, 3)} (goal ≤ 0.2)`],
-    ['state: worst frame (µs)', fmt(m('state', 'native', 'maxFrameUs')), fmt(m('state', 'addon', 'maxFrameUs')), ''],
-    ['state: µs per rpc() call', fmt(m('state', 'native', 'rpcUsPerTick'), 1), fmt(m('state', 'addon', 'rpcUsPerTick'), 1), ''],
-    ['state: frames in 5 s', fmt(m('state', 'native', 'frames')), fmt(m('state', 'addon', 'frames')), ''],
-    ['state: states delivered / sent', fmt(m('state', 'native', 'delivered'), 3), fmt(m('state', 'addon', 'delivered'), 3), ''],
-    ['echo: round trips/s (100 clients)', fmt(m('echo', 'native', 'roundTripsPerSecond')), fmt(m('echo', 'addon', 'roundTripsPerSecond')), `addon/native ${fmt(echoRatio, 2)}× (goal ≥ 1.5)`],
-    ['peer echo: round trips/s (100 clients)', fmt(m('peerEcho', 'native', 'roundTripsPerSecond')), fmt(m('peerEcho', 'addon', 'roundTripsPerSecond')), `addon/native ${fmt(ratio('peerEcho', 'roundTripsPerSecond'), 2)}×`],
-    ['peer echo: Godot CPU µs per round trip', fmt(m('peerEcho', 'native', 'godotUsPerRoundTrip'), 1), fmt(m('peerEcho', 'addon', 'godotUsPerRoundTrip'), 1), ''],
-    ['echo: per client (/s)', fmt(m('echo', 'native', 'perClient')), fmt(m('echo', 'addon', 'perClient')), ''],
-    ['echo: Godot CPU µs per round trip', fmt(m('echo', 'native', 'godotUsPerRoundTrip'), 1), fmt(m('echo', 'addon', 'godotUsPerRoundTrip'), 1), 'the game process, all threads'],
-    ['echo: sidecar CPU µs per round trip', '—', fmt(m('echo', 'addon', 'sidecarUsPerRoundTrip'), 1), 'the other process'],
-    ['echo: share of the window in network work', fmt(m('echo', 'native', 'busyShare'), 2), fmt(m('echo', 'addon', 'busyShare'), 2), 'wall time in poll, main thread'],
-  ];
-  const report = [
-    '# Multiplayer: WebSocketServerMultiplayerPeer vs Godot\'s WebSocketMultiplayerPeer',
-    '',
-    `Written by \`GODOT=... npx tsx bench/multiplayer.ts\` (${REPS} repetition${REPS === 1 ? '' : 's'}; figures are medians, ratios medians of the per-repetition ratios), ${new Date().toISOString().slice(0, 10)}, ` +
-      `engine \`${GODOT.split('/').pop()}\`, ${process.platform} ${process.arch}, Node ${process.version}, loopback, ${cpus().length} cores shared with other work ` +
-      `(load average ${loadAtStart} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end).`,
-    'Both servers run in the same engine from the same script (`bench/godot/multiplayer_server.gd`); only the peer differs.',
-    '',
-    '| measure | native | addon | ratio / note |',
-    '|---|---|---|---|',
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-    '',
-    '## Goals (issue #13)',
-    '',
-    '| goal | this run | met |',
-    '|---|---|---|',
-    `| all ${BURST_CLIENTS} burst clients have their id in < 2 s | ${fmt(m('burst', 'addon', 'within2s'))} of ${BURST_CLIENTS} (median of runs; per run ${runs.burst!.addon.map((r) => r.within2s).join(', ')}) | ${m('burst', 'addon', 'within2s') === BURST_CLIENTS ? 'yes' : '**no**'} |`,
-    `| state: main-thread time per frame ≤ 1/5 of native's | ${fmt(stateRatio, 3)} (per run ${perRun('state', 'usPerFrame').map((r) => fmt(r, 3)).join(', ')}) | ${stateRatio <= 0.2 ? 'yes' : '**no**'} |`,
-    `| echo at 100 clients ≥ 1.5× native | ${fmt(echoRatio, 2)}× (per run ${perRun('echo', 'roundTripsPerSecond').map((r) => fmt(r, 2)).join(', ')}) | ${echoRatio >= 1.5 ? 'yes' : '**no**'} |`,
-    '',
-    '## What is measured',
-    '',
-    `- **burst**: ${BURST_CLIENTS} clients open their TCP connection and upgrade at once; each waits for its 4-byte peer id. Times run from the start of the burst. Godot's server accepts one connection per frame behind a listen backlog of 8, so the rest wait for SYN retransmits; ids after ${BURST_DEADLINE_MS / 1000} s are not counted.`,
-    `- **state**: ${STATE_CLIENTS} clients connected (8 at a time), ${STATE_RELAY ? 'SceneMultiplayer\'s `server_relay` on (the default)' : '`server_relay` off'}, 2 s to settle, then the server calls \`rpc()\` on a node's \`@rpc\` method with a 200-byte \`PackedByteArray\` ${STATE_HZ} times a second for ${STATE_SECONDS} s. The clients confirm the RPC node's path as a stock client does. Godot 4.4's SceneMultiplayer hands an \`rpc()\` to all to the peer as one packet per peer; Godot's peer writes each to its socket on the main thread, the addon's peer merges them into one room broadcast that the sidecar fans out. The figure is the server's main-thread time per frame in \`multiplayer.poll()\` (the scene tree's own poll is off) plus the \`rpc()\` calls, over every frame of the window (headless Godot runs at most about 145 frames per second).`,
-    `- **echo**: ${ECHO_CLIENTS} clients each keep ${ECHO_IN_FLIGHT} packets in flight: 65-byte SceneMultiplayer raw packets (\`send_bytes\`: command byte 3, then 64 bytes) that the server's \`peer_packet\` handler sends back with \`send_bytes(packet, sender)\`. Round trips per second over ${ECHO_MEASURE_MS / 1000} s after a ${ECHO_WARMUP_MS / 1000} s warm-up. This is the whole SceneMultiplayer and peer path both ways, without \`@rpc\` argument decoding (which costs both servers the same).`,
-    `- **peer echo**: the same load, echoed below SceneMultiplayer: the server script polls the peer itself and sends each packet back with \`set_target_peer(sender)\` and \`put_packet\` (the peer's own cost, without SceneMultiplayer's).`,
-    '- CPU figures come from `/proc/<pid>/stat` (10 ms ticks) over the echo window: Godot\'s process (every thread; the headless server does its network work on the main thread) and, for the addon, its sidecar.',
-    '- The load generator (`bench/stock-wire-client.ts`) speaks the stock wire in this one Node process and shares the 2 cores with Godot and, for the addon, the sidecar.',
-    '',
-  ].join('\n');
+  const report = renderReport(runs, {
+    reps: REPS,
+    engine: GODOT.split('/').pop()!,
+    loadAtStart,
+    burstClients: BURST_CLIENTS,
+    burstDeadlineMs: BURST_DEADLINE_MS,
+    stateClients: STATE_CLIENTS,
+    stateSeconds: STATE_SECONDS,
+    stateHz: STATE_HZ,
+    stateRelay: STATE_RELAY,
+    echoClients: ECHO_CLIENTS,
+    echoInFlight: ECHO_IN_FLIGHT,
+    echoWarmupMs: ECHO_WARMUP_MS,
+    echoMeasureMs: ECHO_MEASURE_MS,
+  });
   writeFileSync(join(ROOT, 'bench/results/multiplayer.md'), report);
   console.log(report);
 }
