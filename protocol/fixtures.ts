@@ -59,6 +59,7 @@ export const FIXTURES: Fixture[] = [
         cluster_presence_ttl_ms: 15000,
         metrics_port: 0,
         metrics_host: '127.0.0.1',
+        multiplayer_peer_ids: false,
       },
     ],
   },

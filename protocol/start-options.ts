@@ -22,6 +22,14 @@ interface BoolOption {
   type: 'bool';
   default: boolean;
 }
+/**
+ * `inspector: false` marks an option the `WebSocketServer` node does not show in the Inspector:
+ * something else sets it (`multiplayer_peer_ids`: WebSocketServerMultiplayerPeer). The Godot
+ * options test then checks a plain property of that name instead of an `@export`.
+ */
+interface InspectorFlag {
+  inspector?: false;
+}
 interface StrListOption {
   type: 'array of str';
   default: readonly string[];
@@ -32,7 +40,7 @@ interface StrMapOption {
 }
 
 /** One start option: its wire key, type, default, for ints the accepted range, and a one-line doc. */
-export type StartOption = { key: string; doc: string } & (IntOption | StrOption | BoolOption | StrListOption | StrMapOption);
+export type StartOption = { key: string; doc: string } & InspectorFlag & (IntOption | StrOption | BoolOption | StrListOption | StrMapOption);
 
 /** Every start option, in PROTOCOL.md's order. */
 export const START_OPTIONS = [
@@ -145,6 +153,13 @@ export const START_OPTIONS = [
   },
   { key: 'metrics_port', type: 'int', default: 0, min: 0, max: 65535, doc: 'when not 0, serve Prometheus metrics at `http://metrics_host:metrics_port/metrics`' },
   { key: 'metrics_host', type: 'str', default: '127.0.0.1', doc: 'address the metrics endpoint binds' },
+  {
+    key: 'multiplayer_peer_ids',
+    type: 'bool',
+    default: false,
+    inspector: false,
+    doc: "send each client, as its first message, its Godot peer id (client id + 1) as a 4-byte little-endian int32, as Godot's `WebSocketMultiplayerPeer` server does (see *Multiplayer peer ids*); set by `WebSocketServerMultiplayerPeer`",
+  },
 ] as const satisfies readonly StartOption[];
 
 export type StartOptionKey = (typeof START_OPTIONS)[number]['key'];

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { ErrorCode, Event } from '../protocol/constants.js';
+import { MAX_INT32 } from '../protocol/start-options.js';
 import type { AnyEvent } from '../protocol/messages.js';
 import { createClient, describeClient, endWithin, parseRequestUrl, type Client } from './client.js';
 import { closeCodeForError } from './close-codes.js';
@@ -42,6 +43,8 @@ export class ClientTable {
   bytesIn = 0;
   /** `close_timeout_ms` of the running server: how long a close handshake may take. */
   closeTimeoutMs = DEFAULT_OPTIONS.closeTimeoutMs;
+  /** `multiplayer_peer_ids` of the running server: each client first gets its Godot peer id. */
+  sendsPeerIds = DEFAULT_OPTIONS.multiplayerPeerIds;
   private readonly emit: (event: AnyEvent) => void;
   private readonly emitMessage: ClientMessageSink;
   private readonly rooms: RoomRegistry;
@@ -108,6 +111,7 @@ export class ClientTable {
   /** Adds the client of an upgrade ws completed and tells the host. */
   add(ws: WebSocket, req: IncomingMessage): void {
     const id = this.idBase + this.nextClientId++;
+    if (this.sendsPeerIds && !sendPeerId(ws, id)) return;
     const client = createClient(id, ws, this.limiter.burst);
     this.clients.set(id, client);
     if (this.isHostPaused()) ws.pause();
@@ -225,4 +229,22 @@ export class ClientTable {
     this.emptyWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/**
+ * Sends a Godot `WebSocketMultiplayerPeer` client its peer id, client id + 1, as the one 4-byte
+ * little-endian int32 message it waits for after the upgrade (PROTOCOL.md, "Multiplayer peer
+ * ids"). Sent before the host hears of the client, so the id never waits on the host's frame.
+ * Returns false, having closed the client with 1013, when the id would not fit an int32.
+ */
+function sendPeerId(ws: WebSocket, clientId: number): boolean {
+  const peerId = clientId + 1;
+  if (peerId > MAX_INT32) {
+    ws.close(1013, 'no multiplayer peer id left');
+    return false;
+  }
+  const message = Buffer.allocUnsafe(4);
+  message.writeInt32LE(peerId, 0);
+  ws.send(message, { binary: true });
+  return true;
 }

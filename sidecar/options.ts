@@ -72,6 +72,11 @@ export interface ServerOptions {
   metricsPort: number;
   /** Address the metrics endpoint binds. Default "127.0.0.1". */
   metricsHost: string;
+  /**
+   * Send each client its Godot multiplayer peer id (client id + 1, int32 little-endian) as its
+   * first message, before the host hears of it. Default false.
+   */
+  multiplayerPeerIds: boolean;
 }
 
 /** Raised for an option a host got wrong; becomes `start_failed` with `invalid_option`. */
@@ -190,6 +195,7 @@ export function resolveOptions(raw: StartOptions | Record<string, unknown>): Ser
     clusterPresenceTtlMs: integer(r, 'cluster_presence_ttl_ms'),
     metricsPort: integer(r, 'metrics_port'),
     metricsHost: string(r, 'metrics_host'),
+    multiplayerPeerIds: boolean(r, 'multiplayer_peer_ids'),
   };
   if (options.host === '') throw new InvalidOptionError('option "host" must not be empty: use "0.0.0.0" for every IPv4 address or "::" for IPv6');
   if (options.path !== '' && !options.path.startsWith('/')) {

@@ -129,6 +129,7 @@ export class SidecarServer {
     if (this.events !== undefined) this.events.maxQueuedBytes = options.maxQueuedEvents;
     this.outbound.permessageDeflate = options.permessageDeflate;
     this.table.closeTimeoutMs = options.closeTimeoutMs;
+    this.table.sendsPeerIds = options.multiplayerPeerIds;
     this.httpServer = server;
     this.acceptFailures.reset();
     gate.open(options);

@@ -5,7 +5,8 @@ extends SceneTree
 ## Runs every suite, prints one line per failed check and a summary, and quits
 ## with exit code 1 if any check failed. [code]--only=<suite>[/code] runs one
 ## suite (codec, locator, command_writer, event_reader, node, options, live, hardening,
-## version, downloader, export_selection, release_pin).
+## version, downloader, export_selection, release_pin,
+## multiplayer).
 
 const SUITES: Dictionary = {
 	"codec": "res://tests/test_codec.gd",
@@ -21,6 +22,7 @@ const SUITES: Dictionary = {
 	"downloader": "res://tests/test_downloader.gd",
 	"release_pin": "res://tests/test_release_pin.gd",
 	"export_selection": "res://tests/test_export_selection.gd",
+	"multiplayer": "res://tests/test_multiplayer.gd",
 }
 
 ## Suites that run only when named with [code]--only[/code] (issue #18's

@@ -29,7 +29,7 @@ static func fixture_start_options() -> Dictionary:
 		"auth": true, "auth_timeout_ms": 5000, "max_outbound_buffer": 4194304, "max_messages_per_second": 200,
 		"message_burst": 1000, "close_timeout_ms": 1000, "max_pending_requests": 1000, "max_inbound_total": 67108864,
 		"max_queued_events": 16777216, "cluster_url": "", "cluster_presence_ttl_ms": 15000, "metrics_port": 0,
-		"metrics_host": "127.0.0.1",
+		"metrics_host": "127.0.0.1", "multiplayer_peer_ids": false,
 	}
 
 

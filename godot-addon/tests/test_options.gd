@@ -35,12 +35,29 @@ func run(runner: Runner) -> void:
 		return
 	var server: Server = Server.new()
 	var properties := {}
+	var script_variables := {}
 	for property: Dictionary in server.get_property_list():
 		if property["usage"] & PROPERTY_USAGE_EDITOR:
 			properties[property["name"]] = property
+		elif property["usage"] & PROPERTY_USAGE_SCRIPT_VARIABLE:
+			script_variables[property["name"]] = property
 	for option: Dictionary in table:
-		_check_option(server, properties, option)
+		if option.get("inspector", true) == false:
+			_check_hidden_option(server, script_variables, option)
+		else:
+			_check_option(server, properties, option)
 	server.free()
+
+
+## An option marked [code]"inspector": false[/code] is set by code (say,
+## [WebSocketServerMultiplayerPeer]), so it is a plain property, not an export.
+func _check_hidden_option(server: Server, script_variables: Dictionary, option: Dictionary) -> void:
+	var key: String = option["key"]
+	if not t.check(script_variables.has(key), "the node has a (not exported) property for start option %s" % key):
+		return
+	var type: String = option["type"]
+	t.check_eq(script_variables[key]["type"], TYPES[type], "%s has the Variant type of a %s" % [key, type])
+	t.check_eq(server.get(key), option["default"], "the node's default %s equals the sidecar's" % key)
 
 
 func _check_option(server: Server, properties: Dictionary, option: Dictionary) -> void:

@@ -10,6 +10,7 @@ const NAMES: PackedStringArray = [
 	"tls_cert_path", "tls_key_path", "auth", "auth_timeout_ms", "max_outbound_buffer", "max_messages_per_second",
 	"message_burst", "close_timeout_ms", "max_pending_requests", "max_inbound_total", "max_queued_events",
 	"cluster_url", "cluster_presence_ttl_ms", "metrics_port", "metrics_host",
+	"multiplayer_peer_ids",
 ]
 
 

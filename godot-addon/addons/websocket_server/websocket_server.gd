@@ -176,6 +176,11 @@ const INFORMATIONAL_ERRORS: PackedStringArray = SidecarSession.EventReader.INFOR
 ## one slow handler may overrun it. 0: no limit.
 @export_range(0, 1000) var process_budget_ms: int = 4
 
+## When [code]true[/code], each client's first message is its Godot multiplayer
+## peer id, sent by the sidecar (start option [code]multiplayer_peer_ids[/code]).
+## [WebSocketServerMultiplayerPeer] sets it; not shown in the Inspector.
+var multiplayer_peer_ids: bool = false
+
 var _session: SidecarSession
 var _gate: CommandGate
 var _cluster: ClusterRequests
