@@ -4,9 +4,20 @@
  */
 import { statusCodeOf } from './ws-internals.js';
 
+/** RFC 6455 §5.5: a close frame's payload, code included, is at most 125 bytes. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
 /** RFC 6455 §7.4: the codes an endpoint may put in a close frame it starts. */
 export function isValidCloseCode(code: number): boolean {
   return code === 1000 || (code >= 3000 && code <= 4999);
+}
+
+/** Why the host cannot close a client with `code` and `reason`; undefined when it can. */
+export function closeArgumentProblem(code: number, reason: string): string | undefined {
+  if (!isValidCloseCode(code)) return `close code ${code} cannot be sent: use 1000 or a code from 3000 to 4999`;
+  const bytes = Buffer.byteLength(reason);
+  if (bytes > MAX_CLOSE_REASON_BYTES) return `close reason is ${bytes} bytes; the limit is ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`;
+  return undefined;
 }
 
 /**

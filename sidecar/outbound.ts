@@ -42,6 +42,15 @@ export class Outbound {
     if (socket === undefined) this.checkOutbound(client);
   }
 
+  /** Sends `payload` to each of `clients` (`count` of them) but `exclude` (0 for none), framed once. */
+  fanOut(clients: Iterable<Client>, count: number, payload: string | Uint8Array, exclude: number): void {
+    const [data, binary] = toPayload(payload);
+    const frame = this.sharedFrame(data, binary, count);
+    for (const client of clients) {
+      if (client.id !== exclude) this.deliver(client, data, binary, frame);
+    }
+  }
+
   /**
    * The WebSocket frame of a fan-out to `recipients` clients, built once and written as-is to every
    * recipient. Only without permessage-deflate: then ws's sender never queues (ws-internals.ts),

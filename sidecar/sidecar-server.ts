@@ -13,19 +13,16 @@ import { readRss } from './process-readings.js';
 import { closeClient, isClosing, type Client } from './client.js';
 import { ClientTable, type ClientMessageSink } from './client-table.js';
 import type { EventQueue } from './event-writer.js';
-import { isValidCloseCode } from './close-codes.js';
+import { closeArgumentProblem } from './close-codes.js';
 import { Heartbeat } from './heartbeat.js';
 import { AcceptFailures, createHttpServer, listen } from './http-listener.js';
 import type { StartFailure } from './listen-errors.js';
 import type { Logger } from './log.js';
 import { InvalidOptionError, resolveOptions, type ServerOptions } from './options.js';
-import { Outbound, toPayload } from './outbound.js';
+import { Outbound } from './outbound.js';
 import { RoomRegistry } from './room-registry.js';
 import { refuseUpgrade } from './http-refusal.js';
 import { UpgradeGate } from './upgrade-gate.js';
-
-/** RFC 6455 §5.5: a close frame's payload, code included, is at most 125 bytes. */
-const MAX_CLOSE_REASON_BYTES = 123;
 
 type State = 'idle' | 'starting' | 'listening' | 'stopping';
 
@@ -191,23 +188,14 @@ export class SidecarServer {
 
   /** Sends to every client but `exclude` (0 for none). */
   broadcast(payload: string | Uint8Array, exclude: number): void {
-    if (!this.requireListening('broadcast')) return;
-    const [data, binary] = toPayload(payload);
-    const frame = this.outbound.sharedFrame(data, binary, this.clients.size);
-    for (const client of this.clients.values()) {
-      if (client.id !== exclude) this.outbound.deliver(client, data, binary, frame);
-    }
+    if (this.requireListening('broadcast')) this.outbound.fanOut(this.clients.values(), this.clients.size, payload, exclude);
   }
 
   /** Sends to every member of `room` but `exclude` (0 for none). */
   broadcastToRoom(room: string, payload: string | Uint8Array, exclude: number): void {
     if (!this.requireListening('room broadcast')) return;
-    const [data, binary] = toPayload(payload);
-    const frame = this.outbound.sharedFrame(data, binary, this.clients.size);
-    for (const id of this.rooms.clientsIn(room)) {
-      const client = this.clients.get(id);
-      if (client !== undefined && id !== exclude) this.outbound.deliver(client, data, binary, frame);
-    }
+    const members = [...this.rooms.clientsIn(room)].map((id) => this.clients.get(id)).filter((client) => client !== undefined);
+    this.outbound.fanOut(members, members.length, payload, exclude);
   }
 
   joinRoom(clientId: number, room: string): void {
@@ -222,12 +210,9 @@ export class SidecarServer {
   disconnect(clientId: number, code: number, reason: string): void {
     const client = this.requireClient(clientId);
     if (client === undefined) return;
-    if (!isValidCloseCode(code)) {
-      this.error(ErrorCode.INVALID_ARGUMENT, `close code ${code} cannot be sent: use 1000 or a code from 3000 to 4999`, clientId);
-      return;
-    }
-    if (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
-      this.error(ErrorCode.INVALID_ARGUMENT, `close reason is ${Buffer.byteLength(reason)} bytes; the limit is ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`, clientId);
+    const problem = closeArgumentProblem(code, reason);
+    if (problem !== undefined) {
+      this.error(ErrorCode.INVALID_ARGUMENT, problem, clientId);
       return;
     }
     closeClient(client, code, reason, this.table.closeTimeoutMs);
