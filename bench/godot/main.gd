@@ -40,7 +40,8 @@ func _ready() -> void:
 			printerr("addon server failed to start")
 			get_tree().quit(1)
 			return
-		rss_pids += "," + str(server._proc.pid)
+		# The sidecar counts toward RSS; since the node split it lives in the session helper.
+		rss_pids += "," + str(server._session.child.pid)
 	elif mode == "seed":
 		# ClassDB, not the name: the other projects have no such class, and this script must parse there.
 		# The seed cannot listen on port 0 and tell which port it got, so the runner picks a free one.
