@@ -47,7 +47,7 @@ describe('renderGodotTrio', () => {
   it('counts a smaller time as ahead', () => {
     const md = renderGodotTrio(report([sample('frame-idle', 'godot-native', 0, 2000), sample('frame-idle', 'godot-addon', 0, 50), sample('frame-idle', 'seed', 0, 10)]));
     const cells = row(md, 'Main-thread time per frame, 1,000 idle clients');
-    expect(cells.slice(5, 9)).toEqual(['0.01×', 'yes', '5.00×', '**no**']);
+    expect(cells.slice(5, 9)).toEqual(['0.0050×', 'yes', '5.00×', '**no**']);
   });
 
   it('leaves out figures no server has and lists the seed\'s failures', () => {
