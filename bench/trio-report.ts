@@ -18,11 +18,15 @@ interface TrioRow {
   lower?: boolean;
 }
 
+/** Main-thread time per round trip: time per frame × frames per second ÷ round trips per second. */
+const perMessage: Getter = (s) => (s.extra?.frame_us !== undefined && s.extra.fps !== undefined ? (s.extra.frame_us * s.extra.fps) / s.value : undefined);
+
 const TRIO_ROWS: TrioRow[] = [
   { id: 'echo1', title: 'Echo 64 B text, 1 client × 8 in flight', metric: 'round trips/s', get: value },
   { id: 'echo100', title: 'Echo 64 B text, 100 clients × 8 in flight', metric: 'round trips/s', get: value },
   { id: 'echo100', title: 'Main-thread time per frame while echoing, 100 clients', metric: 'µs/frame', get: extraOf('frame_us'), lower: true },
   { id: 'echo100', title: 'Frames per second while echoing, 100 clients', metric: 'fps', get: extraOf('fps') },
+  { id: 'echo100', title: 'Main-thread time per echoed message, 100 clients (µs/frame × fps ÷ round trips/s)', metric: 'µs/message', get: perMessage, lower: true },
   { id: 'echo1000', title: 'Echo 64 B text, 1,000 clients × 2 in flight', metric: 'round trips/s', get: value },
   { id: 'binary', title: 'Echo 64 KiB binary, 10 clients × 2 in flight', metric: 'MB/s (one way)', get: value },
   { id: 'broadcast', title: 'Broadcast 1 KiB to 1,000 clients (rounds of 10, 2 in flight)', metric: 'deliveries/s', get: value },

@@ -50,6 +50,12 @@ describe('renderGodotTrio', () => {
     expect(cells.slice(5, 9)).toEqual(['0.0050×', 'yes', '5.00×', '**no**']);
   });
 
+  it('derives main-thread time per message from frame time, frame rate and round trips', () => {
+    const md = renderGodotTrio(report([sample('echo100', 'seed', 0, 15_000, { frame_us: 1500, fps: 100 }), sample('echo100', 'godot-native', 0, 30_000, { frame_us: 15_000, fps: 50 })]));
+    const cells = row(md, 'Main-thread time per echoed message, 100 clients (µs/frame × fps ÷ round trips/s)');
+    expect(cells.slice(2, 7)).toEqual(['25.0', '—', '10.0', '0.40×', 'yes']);
+  });
+
   it('leaves out figures no server has and lists the seed\'s failures', () => {
     const md = renderGodotTrio(report([sample('echo1', 'seed', 0, 150), { scenario: 'storm', target: 'seed', rep: 0, value: NaN, error: 'did not print READY' }]));
     expect(md).not.toContain('| Echo 64 KiB binary');
