@@ -1,8 +1,9 @@
 ## Bench server in Godot: `-- --mode=native` (native_server.gd) or `-- --mode=addon
 ## --sidecar=<path>` (the addon's WebSocketServer; only in the project bench/run.ts builds with the
 ## addon), or `-- --mode=seed --port=<port>` (the seed GDExtension's WebSocketServer; only in the
-## project bench/seed-project.ts builds when SEED_GDEXT is set). Speaks the bench server protocol (bench/README.md): plain echo, "!bcast n size",
-## "!wait n", "!ftreset", "!ftget". Times the per-frame network processing with Time.get_ticks_usec.
+## project bench/seed-project.ts builds when SEED_GDEXT is set). Speaks the bench server
+## protocol (bench/README.md): plain echo, "!bcast n size", "!wait n", "!ftreset", "!ftget".
+## Times the per-frame network processing with Time.get_ticks_usec.
 extends Node
 
 var server
