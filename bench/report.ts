@@ -27,23 +27,23 @@ interface Stat {
   n: number;
 }
 
-function stat(values: number[]): Stat | undefined {
+export function stat(values: number[]): Stat | undefined {
   const v = values.filter(Number.isFinite).sort((a, b) => a - b);
   if (v.length === 0) return undefined;
   const mid = v.length >> 1;
   return { median: v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2, min: v[0]!, max: v[v.length - 1]!, n: v.length };
 }
 
-type Getter = (s: Sample) => number | undefined;
-const value: Getter = (s) => s.value;
-const extraOf = (key: string): Getter => (s) => s.extra?.[key];
+export type Getter = (s: Sample) => number | undefined;
+export const value: Getter = (s) => s.value;
+export const extraOf = (key: string): Getter => (s) => s.extra?.[key];
 
-function values(r: Report, scenario: string, target: string, get: Getter): number[] {
+export function values(r: Report, scenario: string, target: string, get: Getter): number[] {
   return r.samples.filter((s) => s.scenario === scenario && s.target === target).map((s) => get(s) ?? NaN);
 }
 
 /** Median of per-repetition ratios target/baseline (repetitions are interleaved, so pairs share the machine's mood). */
-function pairedRatio(r: Report, scenario: string, target: string, baseline: string, get: Getter): Stat | undefined {
+export function pairedRatio(r: Report, scenario: string, target: string, baseline: string, get: Getter): Stat | undefined {
   const ratios: number[] = [];
   const base = r.samples.filter((s) => s.scenario === scenario && s.target === baseline);
   for (const b of base) {
@@ -66,7 +66,7 @@ function pairedDiff(r: Report, scenario: string, target: string, baseline: strin
   return stat(diffs);
 }
 
-function num(v: number): string {
+export function num(v: number): string {
   const a = Math.abs(v);
   if (a >= 10000) return Math.round(v).toLocaleString('en');
   if (a >= 100) return v.toFixed(0);
@@ -74,12 +74,12 @@ function num(v: number): string {
   return v.toFixed(2);
 }
 
-function cell(s: Stat | undefined): string {
+export function cell(s: Stat | undefined): string {
   if (s === undefined) return '—';
   return s.n > 1 ? `${num(s.median)} (${num(s.min)}–${num(s.max)})` : num(s.median);
 }
 
-function ratioCell(s: Stat | undefined): string {
+export function ratioCell(s: Stat | undefined): string {
   if (s === undefined) return '—';
   return s.n > 1 ? `${num(s.median)}× (${num(s.min)}–${num(s.max)})` : `${num(s.median)}×`;
 }

@@ -1,6 +1,6 @@
 /**
  * The benchmark runner: `npm run bench` (full, under ~10 minutes) or `npm run bench -- --quick`
- * (CI smoke, about a minute). Options: --only=echo1,echo100,... --reps=N.
+ * (CI smoke, about a minute). Options: --only=echo1,echo100,... --reps=N --targets=godot-native,seed,...
  *
  * Every figure is compared with a baseline measured in the same run, repetitions interleaved
  * (raw ws, sidecar, then the Godot targets when GODOT is set), so machine noise hits both
@@ -9,11 +9,14 @@
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, createWriteStream } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measurePipeFloor } from './pipe-floor.js';
 import { stopProcess } from './stop-process.js';
 import { renderMarkdown, renderSvg, type Report, type Sample } from './report.js';
+import { freePort, prepareSeedProject, resolveSeedExtension, SEED_SKIPPED } from './seed-project.js';
+import { renderGodotTrio } from './trio-report.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, '..');
@@ -26,11 +29,15 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const repsArg = args.find((a) => a.startsWith('--reps='));
 const GODOT = process.env.GODOT && existsSync(process.env.GODOT) ? process.env.GODOT : undefined;
+/** SEED_GDEXT: the seed GDExtension (its .gdextension file or folder), built outside the repository: adds the "seed" target. */
+const SEED = resolveSeedExtension(process.env.SEED_GDEXT);
+const onlyTargets = args.find((a) => a.startsWith('--targets='))?.slice(10).split(',');
 // Five repetitions for raw ws and the sidecar; three when the Godot targets double the run.
 const REPS = repsArg ? Number(repsArg.slice(7)) : quick ? 1 : GODOT ? 3 : 5;
-const RUN_DEADLINE = Date.now() + (quick ? 4 : 20) * 60_000;
+// The seed accepts one connection per 50 ms, so each of its 1,000-client runs spends about a minute connecting.
+const RUN_DEADLINE = Date.now() + (quick ? 4 : GODOT && SEED ? 45 : 20) * 60_000;
 
-type Target = 'raw' | 'sidecar' | 'sidecar-before' | 'godot-native' | 'godot-addon';
+type Target = 'raw' | 'sidecar' | 'sidecar-before' | 'godot-native' | 'godot-addon' | 'seed';
 /** BENCH_BEFORE_BUNDLE: a sidecar bundle built from an older revision, run as target "sidecar-before" (A/B of an optimization). */
 const BEFORE_BUNDLE = process.env.BENCH_BEFORE_BUNDLE && existsSync(process.env.BENCH_BEFORE_BUNDLE) ? resolve(process.env.BENCH_BEFORE_BUNDLE) : undefined;
 /**
@@ -44,15 +51,18 @@ const SIDECAR_BUNDLE = (() => {
   return copy;
 })();
 
-const TARGETS: Target[] = [
+const TARGETS: Target[] = ([
   'raw',
   'sidecar',
   ...(BEFORE_BUNDLE ? (['sidecar-before'] as Target[]) : []),
   ...(GODOT ? (['godot-native', 'godot-addon'] as Target[]) : []),
-];
+  ...(GODOT && SEED ? (['seed'] as Target[]) : []),
+] as Target[]).filter((t) => onlyTargets === undefined || onlyTargets.includes(t));
 /** BENCH_SERVER_NODE_ARGS: extra node flags for the raw ws server and the TS host process (e.g. --cpu-prof). */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-const GODOT_TARGETS = new Set<Target>(['godot-native', 'godot-addon']);
+const GODOT_TARGETS = new Set<Target>(['godot-native', 'godot-addon', 'seed']);
+/** The seed accepts one connection per 50 ms loop: 1,000 clients take about 50 s to connect. */
+const SEED_CONNECT = { connectTimeoutMs: 120_000 };
 
 const dur = quick ? { warmupMs: 300, durationMs: 1000 } : { warmupMs: 500, durationMs: 2000 };
 
@@ -99,9 +109,9 @@ const SCENARIOS: Scenario[] = [
   // where the main thread's time goes while echoing flat out (echo100).
   textEcho('echo1', 1, 8, { frameTime: true }, frameFigures),
   textEcho('echo100', 100, 8, { frameTime: true }, frameFigures),
-  textEcho('echo1000', 1000, 2),
+  { ...textEcho('echo1000', 1000, 2), perTarget: { seed: SEED_CONNECT } },
   { id: 'binary', title: 'Echo 64 KiB binary, 10 clients × 2 in flight', metric: 'MB/s (one way)', job: { kind: 'echo', clients: 10, window: 2, size: 65536, binary: true, ...dur }, pick: (r) => r.mb_per_s as number, godotArgs: ['--buffer-kib=160'] },
-  { id: 'broadcast', title: 'Broadcast 1 KiB to 1,000 clients (rounds of 10, 2 in flight)', metric: 'deliveries/s', job: { kind: 'broadcast', clients: 1000, batch: 10, window: 2, size: 1024, ...dur }, pick: (r) => r.deliveries_per_s as number, extra: (r) => ({ rounds: r.rounds as number }) },
+  { id: 'broadcast', title: 'Broadcast 1 KiB to 1,000 clients (rounds of 10, 2 in flight)', metric: 'deliveries/s', job: { kind: 'broadcast', clients: 1000, batch: 10, window: 2, size: 1024, ...dur }, pick: (r) => r.deliveries_per_s as number, extra: (r) => ({ rounds: r.rounds as number }), perTarget: { seed: SEED_CONNECT } },
   {
     id: 'idle',
     title: `${IDLE_CLIENTS.toLocaleString('en')} idle connections`,
@@ -118,7 +128,8 @@ const SCENARIOS: Scenario[] = [
     metric: 'ms',
     job: { kind: 'storm', clients: 1000, connectTimeoutMs: 60_000 },
     // TCPServer's backlog of 8 drops most of a 1,000-connection burst; give up after 20 s.
-    perTarget: { 'godot-native': { connectTimeoutMs: 20_000 } },
+    // The seed's backlog is 5; it gets the same 20 s.
+    perTarget: { 'godot-native': { connectTimeoutMs: 20_000 }, seed: { connectTimeoutMs: 20_000 } },
     pick: (r) => r.total_ms as number,
     extra: (r) => ({ opened: r.opened as number, all_open_ms: r.all_open_ms as number }),
     reps: quick ? 1 : 3,
@@ -144,7 +155,8 @@ const SCENARIOS: Scenario[] = [
     job: { kind: 'idle', clients: 1000, frameTime: true, durationMs: quick ? 1500 : 3000 },
     pick: (r) => frameFigures(r).frame_us ?? NaN,
     reps: quick ? 1 : 3,
-    targets: ['godot-native', 'godot-addon'],
+    targets: ['godot-native', 'godot-addon', 'seed'],
+    perTarget: { seed: SEED_CONNECT },
   },
 ];
 
@@ -162,6 +174,7 @@ interface RunningServer {
 
 const started = new Set<ChildProcess>();
 let godotAddonProject: string | undefined;
+let seedProject: string | undefined;
 
 function rssMb(pids: number[]): number {
   let kb = 0;
@@ -207,11 +220,14 @@ function serverCommand(target: Target, godotArgs: string[] = []): [string, strin
     case 'godot-addon':
       godotAddonProject ??= prepareAddonProject();
       return [GODOT!, ['--headless', '--path', godotAddonProject, '--', '--mode=addon', `--sidecar=${SIDECAR_BUNDLE}`, ...godotArgs]];
+    case 'seed':
+      seedProject ??= prepareSeedProject(join(BENCH, 'godot'), SEED!);
+      return [GODOT!, ['--headless', '--path', seedProject, '--', '--mode=seed', ...godotArgs]];
   }
 }
 
 async function startServer(target: Target, godotArgs?: string[]): Promise<RunningServer> {
-  const [file, argv] = serverCommand(target, godotArgs);
+  const [file, argv] = serverCommand(target, target === 'seed' ? [...(godotArgs ?? []), `--port=${await freePort()}`] : godotArgs);
   // BENCH_AFTER_BUNDLE pins the "sidecar" target to a given bundle too (A/B runs while dist/ changes).
   const env =
     target === 'sidecar-before'
@@ -315,6 +331,7 @@ async function runOne(scenario: Scenario, target: Target, rep: number): Promise<
   try {
     const job: Record<string, unknown> = { ...scenario.job, ...(scenario.perTarget?.[target] ?? {}), url: `ws://127.0.0.1:${server.port}/` };
     if (target === 'godot-native') job.concurrency = 8; // TCPServer's backlog is 8
+    if (target === 'seed') job.concurrency = 5; // the seed listens with a backlog of 5
     await new Promise((r) => setTimeout(r, 200));
     server.rssBeforeMb = rssMb(server.rssPids);
     const result = await runJob(job, () => {
@@ -322,7 +339,7 @@ async function runOne(scenario: Scenario, target: Target, rep: number): Promise<
     });
     const value = scenario.pick(result, server);
     await stopServer(server);
-    const extra = { ...(scenario.extra?.(result, server) ?? {}), ...((await scenario.after?.(target)) ?? {}) };
+    const extra = { ...(scenario.extra?.(result, server) ?? {}), ...((await scenario.after?.(target)) ?? {}), load1: loadavg()[0]! };
     samples.push({ scenario: scenario.id, target, rep, value, extra });
     console.log(`  ${scenario.id.padEnd(10)} ${target.padEnd(13)} rep ${rep + 1}: ${fmt(value)} ${JSON.stringify(extra, (_k, v) => (typeof v === 'number' ? Number(v.toFixed(1)) : v))}`);
   } catch (error) {
@@ -338,6 +355,7 @@ function fmt(v: number): string {
 }
 
 console.log(`bench: ${quick ? 'quick' : 'full'} run, ${REPS} repetition(s), targets ${TARGETS.join(', ')}${GODOT ? '' : ' (set GODOT to add the Godot targets)'}`);
+if (GODOT && !SEED) console.log(SEED_SKIPPED);
 for (const scenario of SCENARIOS) {
   if (only && !only.includes(scenario.id)) continue;
   const targets = TARGETS.filter((t) => (scenario.targets ?? TARGETS).includes(t));
@@ -370,7 +388,7 @@ const report: Report = {
 // Only a whole default run replaces the committed results; quick and partial runs go to raw/.
 const outDir = quick || only || repsArg ? RAW : RESULTS;
 writeFileSync(join(outDir, 'results.json'), JSON.stringify(report, null, 1) + '\n');
-writeFileSync(join(outDir, 'results.md'), renderMarkdown(report));
+writeFileSync(join(outDir, 'results.md'), renderMarkdown(report) + (SEED ? `\n${renderGodotTrio(report)}` : ''));
 writeFileSync(join(outDir, 'chart.svg'), renderSvg(report));
 console.log(`\n${renderMarkdown(report)}`);
 console.log(`written to ${outDir}/results.md, results.json, chart.svg`);

@@ -1,7 +1,9 @@
 ## Bench server in Godot: `-- --mode=native` (native_server.gd) or `-- --mode=addon
 ## --sidecar=<path>` (the addon's WebSocketServer; only in the project bench/run.ts builds with the
-## addon). Speaks the bench server protocol (bench/README.md): plain echo, "!bcast n size",
-## "!wait n", "!ftreset", "!ftget". Times the per-frame network processing with Time.get_ticks_usec.
+## addon), or `-- --mode=seed --port=<port>` (the seed GDExtension's WebSocketServer; only in the
+## project bench/seed-project.ts builds when SEED_GDEXT is set). Speaks the bench server
+## protocol (bench/README.md): plain echo, "!bcast n size", "!wait n", "!ftreset", "!ftget".
+## Times the per-frame network processing with Time.get_ticks_usec.
 extends Node
 
 var server
@@ -18,6 +20,7 @@ var ft_started := 0
 func _ready() -> void:
 	var sidecar := ""
 	var buffer_kib := 0
+	var port := 0
 	for arg in OS.get_cmdline_user_args():
 		if arg.begins_with("--mode="):
 			mode = arg.get_slice("=", 1)
@@ -25,6 +28,8 @@ func _ready() -> void:
 			sidecar = arg.get_slice("=", 1)
 		elif arg.begins_with("--buffer-kib="):
 			buffer_kib = int(arg.get_slice("=", 1))
+		elif arg.begins_with("--port="):
+			port = int(arg.get_slice("=", 1))
 	var t0 := Time.get_ticks_usec()
 	var rss_pids := str(OS.get_process_id())
 	if mode == "addon":
@@ -36,7 +41,16 @@ func _ready() -> void:
 			printerr("addon server failed to start")
 			get_tree().quit(1)
 			return
-		rss_pids += "," + str(server._proc.pid)
+		# The sidecar counts toward RSS; since the node split it lives in the session helper.
+		rss_pids += "," + str(server._session.child.pid)
+	elif mode == "seed":
+		# ClassDB, not the name: the other projects have no such class, and this script must parse there.
+		# The seed cannot listen on port 0 and tell which port it got, so the runner picks a free one.
+		server = ClassDB.instantiate(&"WebSocketServer")
+		if server == null or not server.start(port, "127.0.0.1"):
+			printerr("seed server failed to start")
+			get_tree().quit(1)
+			return
 	else:
 		server = load("res://native_server.gd").new()
 		if buffer_kib > 0:
@@ -50,17 +64,18 @@ func _ready() -> void:
 	server.client_disconnected.connect(_on_disconnected)
 	server.message_received.connect(_on_message)
 	server.data_received.connect(_on_data)
-	print("READY port=%d startup_us=%d rss_pids=%s" % [server.get_port(), startup, rss_pids])
+	var listening_port: int = port if mode == "seed" else server.get_port()
+	print("READY port=%d startup_us=%d rss_pids=%s" % [listening_port, startup, rss_pids])
 
 
 func _process(_delta: float) -> void:
 	if server == null:
 		return
 	var t := Time.get_ticks_usec()
-	if mode == "addon":
-		server.process()
-	else:
+	if mode == "native":
 		server.poll()
+	else:
+		server.process()
 	var spent := Time.get_ticks_usec() - t
 	ft_sum += spent
 	ft_frames += 1
@@ -95,7 +110,12 @@ func _control(id: int, message: String) -> void:
 		"!bcast":
 			var payload := "a".repeat(int(parts[2]))
 			for i in int(parts[1]):
-				server.broadcast_text(payload, id)
+				if mode == "seed":
+					# The seed's broadcast_text has no "except" argument: the sender gets its copy too
+					# (the load generator's control client ignores it).
+					server.broadcast_text(payload)
+				else:
+					server.broadcast_text(payload, id)
 		"!wait":
 			wait_for = int(parts[1])
 			if clients >= wait_for:
