@@ -77,6 +77,7 @@ export const ErrorCode = {
   CLIENT_CLOSING: 'client_closing',
   ACCEPT_FAILED: 'accept_failed',
   INBOUND_OVERFLOW: 'inbound_overflow',
+  TLS_CERTIFICATE_EXPIRED: 'tls_certificate_expired',
   CLUSTER_UNAVAILABLE: 'cluster_unavailable',
   CLUSTER_RESTORED: 'cluster_restored',
 } as const;

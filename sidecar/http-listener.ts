@@ -3,6 +3,7 @@
  * and checked here), plain requests answered with 426, and bound to the port with its failures
  * turned into `start_failed` reasons (listen-errors.ts).
  */
+import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -31,6 +32,8 @@ export interface ListenerHooks {
   connection(socket: Duplex): void;
   /** An upgrade request. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** The certificate is outside its validity period: clients will refuse it, the server still starts. */
+  certificateOutOfDate(message: string): void;
 }
 
 /** Creates the HTTP server, or HTTPS with `tls_cert_path`; a TLS file problem is returned as the start failure. */
@@ -57,6 +60,11 @@ export function createHttpServer(options: ServerOptions, hooks: ListenerHooks, l
       server = https.createServer({ cert, key, minVersion: 'TLSv1.2', handshakeTimeout: options.handshakeTimeoutMs }, onRequest);
     } catch (error) {
       return describeTlsInvalid(error as Error, options.tlsCertPath, options.tlsKeyPath);
+    }
+    const outOfDate = certificateValidityProblem(cert, options.tlsCertPath);
+    if (outOfDate !== undefined) {
+      log('warn', outOfDate);
+      hooks.certificateOutOfDate(outOfDate);
     }
     server.on('secureConnection', (socket: Socket) => hooks.connection(socket));
     server.on('tlsClientError', (error: Error) => log('info', `TLS handshake failed: ${error.message}`));
@@ -178,4 +186,22 @@ export class AcceptFailures {
     this.log('warn', message);
     this.emit([Event.ERROR, ErrorCode.ACCEPT_FAILED, message, 0]);
   };
+}
+
+/**
+ * Why clients will refuse the first certificate of `pem` today (expired, or not valid yet);
+ * undefined when it is in date or cannot be parsed (https.createServer has judged it usable).
+ */
+export function certificateValidityProblem(pem: Buffer, path: string, now = new Date()): string | undefined {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(pem);
+  } catch {
+    return undefined;
+  }
+  const from = new Date(certificate.validFrom);
+  const to = new Date(certificate.validTo);
+  if (now > to) return `the TLS certificate "${path}" expired on ${to.toISOString()}: clients will refuse to connect; renew it`;
+  if (now < from) return `the TLS certificate "${path}" is not valid before ${from.toISOString()}: clients will refuse to connect; check this machine's clock`;
+  return undefined;
 }

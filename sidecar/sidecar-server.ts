@@ -111,6 +111,7 @@ export class SidecarServer {
         // While the host is not reading, every connect and disconnect would queue an event (all
         // request headers) for it without bound: admission stops, without an event (PROTOCOL.md).
         upgrade: (req, socket, head) => (this.paused ? refuseUpgrade(socket, 503, 'Service Unavailable') : gate.handleUpgrade(req, socket, head)),
+        certificateOutOfDate: (message) => this.error(ErrorCode.TLS_CERTIFICATE_EXPIRED, message, 0),
       },
       this.log,
     );

@@ -2,15 +2,17 @@
  * TLS beyond test/e2e/access.test.ts (wss with a generated certificate, TLS 1.1
  * refused, missing certificate, non-PEM files): a missing or unreadable key, a
  * key that belongs to another certificate, and TLS 1.2 clients accepted
- * explicitly, by Node's TLS and by `openssl s_client`.
+ * explicitly, by Node's TLS and by `openssl s_client`; a certificate out of date is served with
+ * a warning (issue #12's decision).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SidecarHost, StartFailedError } from '../../host/sidecar-host.js';
+import { certificateValidityProblem } from '../../sidecar/http-listener.js';
 import { connect, nextEvent, startSidecar, stopAllSidecars, until } from '../support/harness.js';
 
 afterEach(stopAllSidecars);
@@ -23,6 +25,27 @@ function makePair(name: string): { cert: string; key: string } {
   return { cert, key };
 }
 const pair = makePair('a');
+
+/** A self-signed certificate valid only on 2020-01-01 (openssl req cannot back-date one; openssl ca can). */
+function makeExpiredPair(): { cert: string; key: string } {
+  const ca = join(dir, 'expired-ca');
+  mkdirSync(ca, { recursive: true });
+  writeFileSync(join(ca, 'index.txt'), '');
+  writeFileSync(join(ca, 'serial'), '01\n');
+  writeFileSync(
+    join(ca, 'ca.cnf'),
+    `[ca]\ndefault_ca = d\n[d]\ndatabase = ${ca}/index.txt\nserial = ${ca}/serial\nnew_certs_dir = ${ca}\n` +
+      'default_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n',
+  );
+  const key = join(dir, 'expired-key.pem');
+  const cert = join(dir, 'expired-cert.pem');
+  const csr = join(ca, 'req.csr');
+  execFileSync('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  execFileSync('openssl', ['ca', '-batch', '-config', join(ca, 'ca.cnf'), '-selfsign', '-keyfile', key, '-in', csr, '-out', cert, '-startdate', '20200101000000Z', '-enddate', '20200102000000Z'], {
+    stdio: 'ignore',
+  });
+  return { cert, key };
+}
 const other = makePair('b');
 
 async function startFailure(options: Record<string, unknown>): Promise<StartFailedError> {
@@ -98,5 +121,29 @@ describe('TLS versions', () => {
     };
     expect(run('-tls1_2')).toMatch(/Protocol version: TLSv1\.2/);
     expect(run('-tls1_1')).not.toMatch(/Protocol version: TLSv1\.1/);
+  });
+});
+
+describe('TLS certificate dates (decision: served, with a warning)', () => {
+  it('an expired certificate: tls_certificate_expired before listening, naming the file and the date, and the server listens', async () => {
+    const expired = makeExpiredPair();
+    const host = await SidecarHost.launch();
+    try {
+      const errors: Array<[string, string]> = [];
+      host.on('errorReported', (code, message) => errors.push([code, message]));
+      const listening = await host.start({ port: 0, host: '127.0.0.1', tls_cert_path: expired.cert, tls_key_path: expired.key });
+      expect(listening.tls).toBe(true);
+      expect(errors).toEqual([
+        ['tls_certificate_expired', `the TLS certificate "${expired.cert}" expired on 2020-01-02T00:00:00.000Z: clients will refuse to connect; renew it`],
+      ]);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('a certificate not valid yet, or in date', () => {
+    const pem = readFileSync(pair.cert);
+    expect(certificateValidityProblem(pem, 'c.pem', new Date('2000-01-01T00:00:00Z'))).toMatch(/^the TLS certificate "c.pem" is not valid before .*check this machine's clock$/);
+    expect(certificateValidityProblem(pem, 'c.pem')).toBeUndefined();
   });
 });

@@ -74,6 +74,7 @@ const ERR_REJECTED_CONNECTION: String = "rejected_connection"
 const ERR_CLIENT_CLOSING: String = "client_closing"
 const ERR_ACCEPT_FAILED: String = "accept_failed"
 const ERR_INBOUND_OVERFLOW: String = "inbound_overflow"
+const ERR_TLS_CERTIFICATE_EXPIRED: String = "tls_certificate_expired"
 const ERR_CLUSTER_UNAVAILABLE: String = "cluster_unavailable"
 const ERR_CLUSTER_RESTORED: String = "cluster_restored"
 
