@@ -30,6 +30,7 @@ export const Command = {
   REJECT: 13,
   PING: 14,
   GET_STATS: 15,
+  SHUTDOWN: 16,
 } as const;
 
 /** Opcodes of sidecar → host events (64–127). */
@@ -47,6 +48,7 @@ export const Event = {
   PONG: 74,
   STATS: 75,
   REQUEST_EXPIRED: 76,
+  CONSUMED: 77,
 } as const;
 
 /** Stable codes carried by `start_failed` and `error` events. */
@@ -74,6 +76,9 @@ export const ErrorCode = {
   ACCEPT_FAILED: 'accept_failed',
   INBOUND_OVERFLOW: 'inbound_overflow',
 } as const;
+
+/** Command-line argument that turns on `consumed` events (PROTOCOL.md, "Stdin credit"). */
+export const STDIN_CREDIT_ARG = '--stdin-credit';
 
 /** Optional features a sidecar announces in `hello`. */
 export const CAPABILITIES = ['tls', 'permessage-deflate', 'auth', 'rooms', 'stats'] as const;

@@ -72,6 +72,7 @@ export const FIXTURES: Fixture[] = [
   { name: 'reject', direction: 'command', value: [Command.REJECT, 2, 403, 'bad token'] },
   { name: 'ping', direction: 'command', value: [Command.PING, 70000] },
   { name: 'get_stats', direction: 'command', value: [Command.GET_STATS, 9] },
+  { name: 'shutdown', direction: 'command', value: [Command.SHUTDOWN] },
 
   { name: 'hello', direction: 'event', value: [Event.HELLO, PROTOCOL_VERSION, '0.1.0', ['tls', 'permessage-deflate', 'auth', 'rooms', 'stats']] },
   { name: 'listening', direction: 'event', value: [Event.LISTENING, 8080, '0.0.0.0', false] },
@@ -89,6 +90,7 @@ export const FIXTURES: Fixture[] = [
   { name: 'error', direction: 'event', value: [Event.ERROR, 'unknown_client', 'no client with id 42 is connected', 42] },
   { name: 'pong', direction: 'event', value: [Event.PONG, 70000] },
   { name: 'request_expired', direction: 'event', value: [Event.REQUEST_EXPIRED, 3] },
+  { name: 'consumed', direction: 'event', value: [Event.CONSUMED, 70000] },
   {
     name: 'stats',
     direction: 'event',

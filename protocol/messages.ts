@@ -36,6 +36,7 @@ export type AcceptCommand = [C['ACCEPT'], requestId: number, subprotocol: string
 export type RejectCommand = [C['REJECT'], requestId: number, httpStatus: number, reason: string];
 export type PingCommand = [C['PING'], token: number];
 export type GetStatsCommand = [C['GET_STATS'], token: number];
+export type ShutdownCommand = [C['SHUTDOWN']];
 
 export type AnyCommand =
   | StartCommand
@@ -52,7 +53,8 @@ export type AnyCommand =
   | AcceptCommand
   | RejectCommand
   | PingCommand
-  | GetStatsCommand;
+  | GetStatsCommand
+  | ShutdownCommand;
 
 /** What the sidecar learned about a client from its upgrade request. */
 export interface ClientInfo {
@@ -91,6 +93,7 @@ export type ErrorEvent = [E['ERROR'], code: string, message: string, clientId: n
 export type PongEvent = [E['PONG'], token: number];
 export type StatsEvent = [E['STATS'], token: number, stats: Stats];
 export type RequestExpiredEvent = [E['REQUEST_EXPIRED'], requestId: number];
+export type ConsumedEvent = [E['CONSUMED'], total: number];
 
 export type AnyEvent =
   | HelloEvent
@@ -105,4 +108,5 @@ export type AnyEvent =
   | ErrorEvent
   | PongEvent
   | StatsEvent
-  | RequestExpiredEvent;
+  | RequestExpiredEvent
+  | ConsumedEvent;

@@ -13,10 +13,17 @@ import type { SidecarServer } from './sidecar-server.js';
 export class CommandDispatcher {
   private readonly server: SidecarServer;
   private readonly emit: (event: AnyEvent) => void;
+  private readonly onShutdown: () => void;
 
-  constructor(server: SidecarServer, emit: (event: AnyEvent) => void) {
+  /**
+   * @param server executes the commands
+   * @param emit receives the events commands answer with
+   * @param onShutdown called for `shutdown`: closes every client with 1001 and exits; default: nothing
+   */
+  constructor(server: SidecarServer, emit: (event: AnyEvent) => void, onShutdown: () => void = () => {}) {
     this.server = server;
     this.emit = emit;
+    this.onShutdown = onShutdown;
   }
 
   /** Handles one frame body. Never throws for bad input. */
@@ -79,6 +86,9 @@ export class CommandDispatcher {
         break;
       case Command.GET_STATS:
         this.emit([Event.STATS, command[1], server.stats()]);
+        break;
+      case Command.SHUTDOWN:
+        this.onShutdown();
         break;
     }
   }

@@ -24,6 +24,7 @@ const SHAPES: Record<number, { name: string; args: Kind[] }> = {
   [Command.REJECT]: { name: 'reject', args: ['int', 'int', 'str'] },
   [Command.PING]: { name: 'ping', args: ['int'] },
   [Command.GET_STATS]: { name: 'get_stats', args: ['int'] },
+  [Command.SHUTDOWN]: { name: 'shutdown', args: [] },
 };
 
 export type ParseResult =

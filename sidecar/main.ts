@@ -1,14 +1,18 @@
 /**
  * Sidecar entry point: stdin carries commands, stdout events, stderr logs
  * (protocol/PROTOCOL.md). The process lives exactly as long as its host: EOF
- * on stdin, SIGTERM or SIGINT close every client with 1001 and exit.
+ * on stdin, a `shutdown` command, the end of the parent process, SIGTERM or
+ * SIGINT close every client with 1001 and exit. With `--stdin-credit` every
+ * read from stdin is acknowledged with a `consumed` event.
  */
-import { CAPABILITIES, Event, PROTOCOL_VERSION } from '../protocol/constants.js';
+import { CAPABILITIES, Event, PROTOCOL_VERSION, STDIN_CREDIT_ARG } from '../protocol/constants.js';
 import { FrameDecoder, FrameLengthError } from '../protocol/frame-codec.js';
 import { CommandDispatcher } from './command-dispatcher.js';
 import { EventWriter } from './event-writer.js';
 import { stderrLogger as log } from './log.js';
+import { watchParent } from './parent-watch.js';
 import { SidecarServer } from './sidecar-server.js';
+import { StdinCredit } from './stdin-credit.js';
 import { SIDECAR_VERSION } from './version.js';
 
 /** Exit codes, for hosts that report them. */
@@ -23,14 +27,17 @@ let server: SidecarServer | undefined;
 const writer = new EventWriter(process.stdout, (backedUp) => server?.setPaused(backedUp));
 const emit = writer.write.bind(writer);
 server = new SidecarServer(emit, log, writer.writeClientMessage.bind(writer));
-const dispatcher = new CommandDispatcher(server, emit);
+const dispatcher = new CommandDispatcher(server, emit, () => void exit(EXIT_OK, 'shutdown requested by the host'));
 const decoder = new FrameDecoder();
+const credit = process.argv.includes(STDIN_CREDIT_ARG) ? new StdinCredit(emit) : undefined;
 let exiting = false;
 
 emit([Event.HELLO, PROTOCOL_VERSION, SIDECAR_VERSION, [...CAPABILITIES]]);
+const stopWatchingParent = watchParent(() => void exit(EXIT_OK, 'the process that started the sidecar ended'));
 
 process.stdin.on('data', (chunk: Buffer) => {
   if (exiting) return;
+  credit?.read(chunk.length);
   let frames: Buffer[];
   try {
     frames = decoder.push(chunk);
@@ -42,7 +49,10 @@ process.stdin.on('data', (chunk: Buffer) => {
     }
     throw error;
   }
-  for (const frame of frames) dispatcher.dispatchFrame(frame);
+  for (const frame of frames) {
+    if (exiting) break; // after `shutdown`: commands behind it are ignored
+    dispatcher.dispatchFrame(frame);
+  }
 });
 process.stdin.on('end', () => void exit(EXIT_OK, 'stdin closed: the host went away'));
 process.stdin.on('error', (error) => void exit(EXIT_OK, `stdin failed (${error.message}): the host went away`));
@@ -64,6 +74,7 @@ process.on('uncaughtException', (error) => {
 async function exit(code: number, why?: string): Promise<void> {
   if (exiting) return;
   exiting = true;
+  stopWatchingParent();
   if (why !== undefined) log('info', `${why}; shutting down`);
   const deadline = setTimeout(() => process.exit(code), SHUTDOWN_DEADLINE_MS);
   try {

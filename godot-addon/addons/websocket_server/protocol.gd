@@ -31,6 +31,7 @@ const CMD_ACCEPT: int = 12
 const CMD_REJECT: int = 13
 const CMD_PING: int = 14
 const CMD_GET_STATS: int = 15
+const CMD_SHUTDOWN: int = 16
 
 # Events, sidecar -> host (64-127).
 const EVT_HELLO: int = 64
@@ -46,6 +47,7 @@ const EVT_ERROR: int = 73
 const EVT_PONG: int = 74
 const EVT_STATS: int = 75
 const EVT_REQUEST_EXPIRED: int = 76
+const EVT_CONSUMED: int = 77
 
 # Stable codes carried by start_failed and error events.
 const ERR_ADDRESS_IN_USE: String = "address_in_use"
@@ -75,6 +77,8 @@ const ERR_INBOUND_OVERFLOW: String = "inbound_overflow"
 const CAPABILITIES: PackedStringArray = ["tls", "permessage-deflate", "auth", "rooms", "stats"]
 ## Folders under the addon's [code]bin/[/code] holding a platform's sidecar binary.
 const PLATFORM_DIRS: PackedStringArray = ["linux-x64", "windows-x64", "macos-arm64", "macos-x64"]
+## Command-line argument that makes the sidecar report the stdin bytes it read ([code]consumed[/code]).
+const STDIN_CREDIT_ARG: String = "--stdin-credit"
 
 ## Names of the commands by opcode, for error messages.
 const COMMAND_NAMES: Dictionary = {
@@ -93,6 +97,7 @@ const COMMAND_NAMES: Dictionary = {
 	13: "reject",
 	14: "ping",
 	15: "get_stats",
+	16: "shutdown",
 }
 
 ## Names of the events by opcode, for error messages.
@@ -110,4 +115,5 @@ const EVENT_NAMES: Dictionary = {
 	74: "pong",
 	75: "stats",
 	76: "request_expired",
+	77: "consumed",
 }
