@@ -108,7 +108,7 @@ func _test_constants() -> void:
 		var gd_name := ("CMD_" if value < 64 else "EVT_") + key
 		t.check_eq(gd_constants.get(gd_name), value, "protocol.gd %s equals constants.ts %s" % [gd_name, key])
 		found += 1
-	t.check_eq(found, 28, "constants.ts lists 15 commands and 13 events")
+	t.check_eq(found, 30, "constants.ts lists 16 commands and 14 events")
 	var codes := RegEx.create_from_string("\\b([A-Z_]+): '([a-z_]+)',")
 	for m: RegExMatch in codes.search_all(ts):
 		t.check_eq(

@@ -6,10 +6,14 @@ extends RefCounted
 ## [code]sidecar_process.gd[/code]), sends [code]start[/code] and waits for the
 ## handshake ([code]hello[/code], then [code]listening[/code] or
 ## [code]start_failed[/code]), then each [method pump] reads stdout into the
-## [member events] reader, drains stderr and writes the [member commands]
-## buffer to stdin in one write. It handles the events that change what it
-## keeps (state, port, clients, pending requests) and emits the matching
-## signals of the node; [method stop] and the sidecar's death end the run.
+## [member events] reader, drains stderr and hands the [member commands]
+## buffer to the process, which writes it under the sidecar's stdin credit. It
+## handles the events that change what it keeps (state, port, clients, pending
+## requests, credit) and emits the matching signals of the node; [method stop]
+## and the sidecar's death end the run. Ending a run never waits for the
+## sidecar to exit: it is sent [code]shutdown[/code] (stdin EOF is not
+## reliable: processes the game starts later inherit the pipe) and left to
+## close its clients with 1001 and exit by itself.
 
 enum State { IDLE, STARTING, LISTENING, STOPPING }
 
@@ -21,8 +25,14 @@ const EventReader := preload("res://addons/websocket_server/event_reader.gd")
 
 ## Most bytes read from the sidecar per [method pump].
 const READ_BUDGET_BYTES: int = 16 * 1024 * 1024
-## How long [method stop] waits for the sidecar to close its clients.
-const STOP_WAIT_MS: int = 1500
+## Longest the main thread waits, ending a run, for the sidecar to take the
+## last commands and [code]shutdown[/code]; one that does not is killed.
+const FINAL_WRITE_MS: int = 100
+## While commands wait for the sidecar's credit, [method pump] waits up to this
+## long (microseconds) for it to come back, polling every
+## [constant CREDIT_POLL_US], so large sends are not held to one window per frame.
+const CREDIT_WAIT_US: int = 2000
+const CREDIT_POLL_US: int = 50
 
 ## Where the run is.
 var state: State = State.IDLE
@@ -47,6 +57,7 @@ var _server: Node
 var _generation: int = 0
 var _start_error: String = ""
 var _next_token: int = 1
+var _greeted: bool = false
 
 
 ## [param server] is the node whose signals this session emits.
@@ -82,16 +93,17 @@ func start(options: Dictionary, sidecar_path: String, forward_logs: bool, timeou
 		pump(true)
 		if state != State.STARTING or generation != _generation:
 			break
-		if Time.get_ticks_msec() > deadline:
+		if Time.get_ticks_msec() >= deadline:
 			_start_error = ("the sidecar (%s) did not report listening within %d ms%s: "
 					+ "check the lines above, or raise startup_timeout_ms") % [child.program, timeout_ms,
 					child.output_hint()]
 			break
-		OS.delay_usec(1000)
+		OS.delay_usec(mini(1000, maxi(0, deadline - Time.get_ticks_msec()) * 1000))
 	if state == State.LISTENING:
 		return ""
 	var reason := _start_error if not _start_error.is_empty() else "the sidecar stopped before it listened"
-	teardown(false)
+	# It has no client yet: ending it at once keeps start() within its timeout.
+	teardown(false, false)
 	return reason
 
 
@@ -101,7 +113,9 @@ func start(options: Dictionary, sidecar_path: String, forward_logs: bool, timeou
 func spawn(program: String, args: PackedStringArray, forward_logs: bool) -> String:
 	child = SidecarProcess.new()
 	child.forward_logs = forward_logs
-	var error := child.spawn(program, args)
+	var with_credit := args.duplicate()
+	with_credit.append(Protocol.STDIN_CREDIT_ARG)
+	var error := child.spawn(program, with_credit)
 	if not error.is_empty():
 		child = null
 		return error
@@ -109,27 +123,16 @@ func spawn(program: String, args: PackedStringArray, forward_logs: bool) -> Stri
 	return ""
 
 
-## Asks the sidecar to close every client and stop, waits for it at most
-## [constant STOP_WAIT_MS], then ends it. Emits the node's
-## [code]client_disconnected[/code] for each client and [code]server_stopped[/code].
+## Ends the run without waiting for the clients: the sidecar gets the queued
+## commands and [code]shutdown[/code] (at most [constant FINAL_WRITE_MS]), then
+## closes every client with 1001 and exits by itself. Emits the node's
+## [code]client_disconnected[/code] (1001) for each client and
+## [code]server_stopped[/code].
 func stop() -> void:
 	if child == null:
 		return
 	_generation += 1
 	events.interrupt()
-	if state == State.LISTENING and child.is_running():
-		state = State.STOPPING
-		commands.stop()
-		flush()
-		var generation := _generation
-		var deadline := Time.get_ticks_msec() + STOP_WAIT_MS
-		while state == State.STOPPING and generation == _generation and child != null:
-			pump(false)
-			if child == null or not child.is_running() or Time.get_ticks_msec() > deadline:
-				break
-			OS.delay_usec(1000)
-		if generation != _generation:
-			return
 	teardown(true)
 
 
@@ -143,6 +146,10 @@ func pump(only_until_started: bool) -> int:
 		return got
 	child.drain_stderr()
 	flush()
+	if child != null and child.unsent() > 0:
+		got += _wait_for_credit(only_until_started)
+		if generation != _generation or child == null:
+			return got
 	if child != null and not child.is_running():
 		# Dispatch what it wrote before it exited, then report the exit.
 		child.read_available(events.buffer, READ_BUDGET_BYTES)
@@ -153,17 +160,34 @@ func pump(only_until_started: bool) -> int:
 	return got
 
 
-## Writes the queued commands to the sidecar's stdin in one write.
+## Hands the queued commands to the process and writes what the sidecar's
+## credit allows now (see [code]sidecar_process.gd[/code]). Never blocks.
 func flush() -> void:
-	if commands.buffer.is_empty() or child == null:
+	if child == null:
 		return
-	if not child.write(commands.buffer):
-		# The liveness check reports a dead sidecar; a live one that refuses a
-		# write has a broken pipe.
-		if child.is_running():
-			fatal("writing %d bytes to the sidecar's stdin failed: the pipe is broken; call start() again"
-					% commands.size())
-	commands.clear()
+	if not commands.buffer.is_empty():
+		child.queue(commands.buffer)
+		commands.clear()
+	var problem := child.write_queued()
+	if not problem.is_empty():
+		fatal(problem + "; call start() again")
+
+
+## Writes every queued command, reading (and dispatching) what the sidecar
+## sends meanwhile for its credit, for at most [param wait_ms]. Returns
+## [code]true[/code] when everything went out.
+func drain(wait_ms: int) -> bool:
+	var generation := _generation
+	var deadline := Time.get_ticks_msec() + wait_ms
+	flush()
+	while child != null and generation == _generation and child.unsent() > 0 and child.is_running():
+		if Time.get_ticks_msec() >= deadline:
+			break
+		OS.delay_usec(CREDIT_POLL_US)
+		child.read_available(events.buffer, READ_BUDGET_BYTES)
+		events.read_frames(self, false)
+		flush()
+	return child != null and generation == _generation and child.unsent() == 0
 
 
 ## Queues [code]get_stats[/code]; returns its token, or -1 without a sidecar.
@@ -178,11 +202,21 @@ func request_stats() -> int:
 
 ## Ends the sidecar; with [param emit_signals], reports every client as
 ## closed with 1001 and emits [code]server_stopped[/code] if a run was active.
-func teardown(emit_signals: bool) -> void:
+## [param graceful] sends the queued commands and [code]shutdown[/code] first
+## (waiting at most [constant FINAL_WRITE_MS]) and leaves the sidecar to exit;
+## otherwise, or when they do not go out in time, it is killed at once.
+func teardown(emit_signals: bool, graceful: bool = true) -> void:
 	var was_active := state != State.IDLE or child != null
 	if child != null:
-		child.close(1000)
-		child = null
+		var ending := child
+		var sent := false
+		if graceful and ending.is_running():
+			state = State.STOPPING
+			commands.shutdown()
+			sent = drain(FINAL_WRITE_MS) and child == ending
+		ending.finish(not sent)
+		if child == ending:
+			child = null
 	state = State.IDLE
 	events.reset()
 	commands.clear()
@@ -191,6 +225,11 @@ func teardown(emit_signals: bool) -> void:
 		_drop_clients(1001, "server stopped")
 		if was_active:
 			_server.emit_signal(&"server_stopped")
+
+
+## Reports [param message] through the node's [code]server_error[/code].
+func report_error(message: String) -> void:
+	_server.emit_signal(&"server_error", message)
 
 
 ## Ends the run for a broken stream: before listening it becomes the start
@@ -202,7 +241,7 @@ func fatal(message: String) -> void:
 		_start_error = message
 		state = State.IDLE
 		return
-	teardown(false)
+	teardown(false, false)
 	_server.emit_signal(&"server_error", message)
 	_drop_clients(1006, "the server's sidecar process ended")
 	_server.emit_signal(&"server_stopped")
@@ -214,6 +253,7 @@ func is_starting() -> bool:
 
 
 func on_hello(protocol_version: int, sidecar_version: String, announced: Array) -> void:
+	_greeted = true
 	capabilities = PackedStringArray(announced.filter(func(c: Variant) -> bool: return c is String))
 	if protocol_version != Protocol.PROTOCOL_VERSION:
 		_start_error = (("the sidecar speaks protocol %d, this addon speaks %d: "
@@ -228,7 +268,11 @@ func on_hello(protocol_version: int, sidecar_version: String, announced: Array) 
 
 
 func on_listening(listening_port: int, with_tls: bool) -> void:
-	if state == State.STARTING:
+	if state == State.STARTING and not _greeted:
+		_start_error = (("the sidecar (%s) reported listening without saying hello first, so its protocol "
+				+ "version is unknown: it is not this addon's sidecar; reinstall the addon") % child.program)
+		state = State.IDLE
+	elif state == State.STARTING:
 		port = listening_port
 		tls = with_tls
 		state = State.LISTENING
@@ -238,6 +282,11 @@ func on_listening(listening_port: int, with_tls: bool) -> void:
 func on_start_failed(code: String, message: String) -> void:
 	_start_error = "%s (%s)" % [message, code]
 	state = State.IDLE
+
+
+func on_consumed(total: int) -> void:
+	if child != null:
+		child.acknowledge(total)
 
 
 func on_stopped() -> void:
@@ -287,6 +336,22 @@ func _on_sidecar_exited() -> void:
 	_server.emit_signal(&"server_stopped")
 
 
+# Commands wait for the sidecar's credit for the last write: give it up to
+# CREDIT_WAIT_US to come back (reading and dispatching meanwhile, as pump does)
+# and write on. Returns the bytes read.
+func _wait_for_credit(only_until_started: bool) -> int:
+	var generation := _generation
+	var got := 0
+	var until := Time.get_ticks_usec() + CREDIT_WAIT_US
+	while child != null and generation == _generation and child.unsent() > 0 and Time.get_ticks_usec() < until:
+		OS.delay_usec(CREDIT_POLL_US)
+		got += child.read_available(events.buffer, READ_BUDGET_BYTES)
+		events.read_frames(self, only_until_started)
+		if generation == _generation:
+			flush()
+	return got
+
+
 func _drop_clients(code: int, reason: String) -> void:
 	var ids := clients.keys()
 	clients.clear()
@@ -305,3 +370,4 @@ func _reset() -> void:
 	tls = false
 	capabilities = []
 	_start_error = ""
+	_greeted = false
