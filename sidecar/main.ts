@@ -29,7 +29,8 @@ const emit = writer.write.bind(writer);
 server = new SidecarServer(emit, log, writer.writeClientMessage.bind(writer));
 const dispatcher = new CommandDispatcher(server, emit, () => void exit(EXIT_OK, 'shutdown requested by the host'));
 const decoder = new FrameDecoder();
-const credit = process.argv.includes(STDIN_CREDIT_ARG) ? new StdinCredit(emit) : undefined;
+// Credit is written at once, not with the turn's batch: the host waits for it, not for the commands' effects.
+const credit = process.argv.includes(STDIN_CREDIT_ARG) ? new StdinCredit((event) => writer.writeNow(event)) : undefined;
 let exiting = false;
 
 emit([Event.HELLO, PROTOCOL_VERSION, SIDECAR_VERSION, [...CAPABILITIES]]);

@@ -36,7 +36,7 @@ func _ready() -> void:
 			printerr("addon server failed to start")
 			get_tree().quit(1)
 			return
-		rss_pids += "," + str(server._proc.pid)
+		rss_pids += "," + str(server._session.child.pid)
 	else:
 		server = load("res://native_server.gd").new()
 		if buffer_kib > 0:

@@ -20,6 +20,20 @@ describe('EventWriter', () => {
     expect(new FrameDecoder().push(writes[0]!).map((f) => unpackValue(f))).toEqual([[70, 1, 'a'], [71, 2, Buffer.from([1])], [74, 3]]);
   });
 
+  it('writeNow writes at once, after what was queued before it, and leaves nothing for the end of the turn', async () => {
+    const writes: Buffer[] = [];
+    const output = new Writable({ write: (chunk, _enc, done) => (writes.push(chunk), done()) });
+    const writer = new EventWriter(output);
+    writer.write([70, 1, 'a']);
+    writer.writeNow([77, 12]);
+    expect(writes).toHaveLength(1);
+    expect(new FrameDecoder().push(writes[0]!).map((f) => unpackValue(f))).toEqual([[70, 1, 'a'], [77, 12]]);
+    writer.write([74, 3]);
+    await tick();
+    expect(writes).toHaveLength(2);
+    expect(new FrameDecoder().push(writes[1]!).map((f) => unpackValue(f))).toEqual([[74, 3]]);
+  });
+
   it('reports pressure when the output is full and relief once it drains', async () => {
     const output = new PassThrough({ highWaterMark: 16 });
     const pressure: boolean[] = [];

@@ -17,6 +17,7 @@ const MAX_CLOSE_REASON_BYTES: int = 123
 const SURELY_FITS_BYTES: int = Protocol.MAX_FRAME_LENGTH - 4096
 
 var _session: SidecarSession
+var _next_token: int = 1
 
 
 func _init(session: SidecarSession) -> void:
@@ -142,6 +143,16 @@ func reject(request_id: int, status: int, reason: String) -> Error:
 	_session.pending_requests.erase(request_id)
 	_session.commands.reject(request_id, status, reason)
 	return OK
+
+
+## Queues [code]get_stats[/code]; returns its token, or -1 without a sidecar.
+func request_stats() -> int:
+	if _session.child == null or _session.state == SidecarSession.State.IDLE:
+		return -1
+	var token := _next_token
+	_next_token += 1
+	_session.commands.get_stats(token)
+	return token
 
 
 func _check_room_member(client_id: int, room: String) -> Error:

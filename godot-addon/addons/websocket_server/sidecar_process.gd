@@ -6,8 +6,8 @@ extends RefCounted
 ## bytes available). Writes never block: [method FileAccess.store_buffer] is one
 ## blocking [code]write()[/code] and Godot does not ignore SIGPIPE, so bytes go
 ## out only under the stdin credit of [code]protocol/PROTOCOL.md[/code]: at most
-## [method write_window] bytes at a time, and only once the sidecar has
-## reported ([code]consumed[/code]) reading every byte written before, with the
+## [method write_window] bytes that the sidecar has not reported reading
+## ([code]consumed[/code]), nothing more before its first report, and the
 ## process checked right before each write. The rest waits here, in order.
 ## Stderr lines go to Godot's Output: [code]error:[/code] lines through
 ## [method @GlobalScope.push_error], [code]warn:[/code] lines through
@@ -143,16 +143,19 @@ func acknowledge(total: int) -> void:
 		_stalled_since = -1
 
 
-## Writes the next [method write_window] bytes of the queue if the child has
-## taken everything written before and still runs; never blocks. Returns "",
-## or what went wrong: the write failed, or the child took nothing for
+## Writes as much of the queue as keeps at most [method write_window] bytes
+## unacknowledged, if the child still runs; never blocks. Returns "", or what
+## went wrong: the write failed, or the child took nothing for
 ## [constant STALL_LIMIT_MS] while bytes waited. A child that exited is left
 ## to [method is_running] to report.
 func write_queued() -> String:
 	var waiting := unsent()
 	if waiting <= 0 or _stdio == null:
 		return ""
-	if _acknowledged < _written:
+	var in_flight := _written - _acknowledged
+	# Until it acknowledged something, a sidecar gets nothing after its first write.
+	var room := write_window() - in_flight if _acknowledged > 0 or in_flight == 0 else 0
+	if room <= 0:
 		var now := Time.get_ticks_msec()
 		if _stalled_since < 0:
 			_stalled_since = now
@@ -161,7 +164,7 @@ func write_queued() -> String:
 					+ "it stopped reading its commands, so it was killed") % [
 					_written - _acknowledged, now - _stalled_since, waiting]
 		return ""
-	var n := mini(waiting, write_window())
+	var n := mini(waiting, room)
 	var chunk := _outbox if _outbox_sent == 0 and n == _outbox.size() else _outbox.slice(_outbox_sent, _outbox_sent + n)
 	# Checked right before the write: a pipe without a reader raises SIGPIPE.
 	if not is_running():

@@ -6,14 +6,13 @@ extends RefCounted
 ## [code]sidecar_process.gd[/code]), sends [code]start[/code] and waits for the
 ## handshake ([code]hello[/code], then [code]listening[/code] or
 ## [code]start_failed[/code]), then each [method pump] reads stdout into the
-## [member events] reader, drains stderr and hands the [member commands]
-## buffer to the process, which writes it under the sidecar's stdin credit. It
+## [member events] reader, drains stderr and sends the [member commands]
+## ([code]command_sender.gd[/code]: under the sidecar's stdin credit). It
 ## handles the events that change what it keeps (state, port, clients, pending
 ## requests, credit) and emits the matching signals of the node; [method stop]
-## and the sidecar's death end the run. Ending a run never waits for the
-## sidecar to exit: it is sent [code]shutdown[/code] (stdin EOF is not
-## reliable: processes the game starts later inherit the pipe) and left to
-## close its clients with 1001 and exit by itself.
+## and the sidecar's death end the run, never waiting for the sidecar to exit:
+## it gets [code]shutdown[/code] (stdin EOF is not reliable: processes the game
+## starts later inherit the pipe), closes its clients with 1001 and exits.
 
 enum State { IDLE, STARTING, LISTENING, STOPPING }
 
@@ -22,17 +21,13 @@ const SidecarProcess := preload("res://addons/websocket_server/sidecar_process.g
 const SidecarLocator := preload("res://addons/websocket_server/sidecar_locator.gd")
 const CommandWriter := preload("res://addons/websocket_server/command_writer.gd")
 const EventReader := preload("res://addons/websocket_server/event_reader.gd")
+const CommandSender := preload("res://addons/websocket_server/command_sender.gd")
 
 ## Most bytes read from the sidecar per [method pump].
 const READ_BUDGET_BYTES: int = 16 * 1024 * 1024
 ## Longest the main thread waits, ending a run, for the sidecar to take the
 ## last commands and [code]shutdown[/code]; one that does not is killed.
 const FINAL_WRITE_MS: int = 100
-## While commands wait for the sidecar's credit, [method pump] waits up to this
-## long (microseconds) for it to come back, polling every
-## [constant CREDIT_POLL_US], so large sends are not held to one window per frame.
-const CREDIT_WAIT_US: int = 2000
-const CREDIT_POLL_US: int = 50
 
 ## Where the run is.
 var state: State = State.IDLE
@@ -56,7 +51,6 @@ var capabilities: PackedStringArray = []
 var _server: Node
 var _generation: int = 0
 var _start_error: String = ""
-var _next_token: int = 1
 var _greeted: bool = false
 
 
@@ -123,11 +117,8 @@ func spawn(program: String, args: PackedStringArray, forward_logs: bool) -> Stri
 	return ""
 
 
-## Ends the run without waiting for the clients: the sidecar gets the queued
-## commands and [code]shutdown[/code] (at most [constant FINAL_WRITE_MS]), then
-## closes every client with 1001 and exits by itself. Emits the node's
-## [code]client_disconnected[/code] (1001) for each client and
-## [code]server_stopped[/code].
+## Ends the run at once (see [method teardown]); emits the node's
+## [code]client_disconnected[/code] (1001) for each client and [code]server_stopped[/code].
 func stop() -> void:
 	if child == null:
 		return
@@ -140,81 +131,53 @@ func stop() -> void:
 ## Returns the bytes read.
 func pump(only_until_started: bool) -> int:
 	var generation := _generation
-	var got := child.read_available(events.buffer, READ_BUDGET_BYTES)
-	events.read_frames(self, only_until_started)
+	var got := read_events(only_until_started)
 	if generation != _generation or child == null:
 		return got
 	child.drain_stderr()
 	flush()
 	if child != null and child.unsent() > 0:
-		got += _wait_for_credit(only_until_started)
+		got += CommandSender.catch_up(self, only_until_started)
 		if generation != _generation or child == null:
 			return got
 	if child != null and not child.is_running():
 		# Dispatch what it wrote before it exited, then report the exit.
-		child.read_available(events.buffer, READ_BUDGET_BYTES)
-		events.read_frames(self, only_until_started)
+		read_events(only_until_started)
 		if generation != _generation or child == null:
 			return got
 		_on_sidecar_exited()
 	return got
 
 
-## Hands the queued commands to the process and writes what the sidecar's
-## credit allows now (see [code]sidecar_process.gd[/code]). Never blocks.
+## Reads what stdout holds and dispatches every whole event. Returns the bytes read.
+func read_events(only_until_started: bool) -> int:
+	var got := child.read_available(events.buffer, READ_BUDGET_BYTES)
+	events.read_frames(self, only_until_started)
+	return got
+
+
+## Hands the queued commands to the process, which writes what the sidecar's
+## credit allows now. Never blocks.
 func flush() -> void:
-	if child == null:
-		return
-	if not commands.buffer.is_empty():
-		child.queue(commands.buffer)
-		commands.clear()
-	var problem := child.write_queued()
-	if not problem.is_empty():
-		fatal(problem + "; call start() again")
+	CommandSender.flush(self)
 
 
-## Writes every queued command, reading (and dispatching) what the sidecar
-## sends meanwhile for its credit, for at most [param wait_ms]. Returns
-## [code]true[/code] when everything went out.
-func drain(wait_ms: int) -> bool:
-	var generation := _generation
-	var deadline := Time.get_ticks_msec() + wait_ms
-	flush()
-	while child != null and generation == _generation and child.unsent() > 0 and child.is_running():
-		if Time.get_ticks_msec() >= deadline:
-			break
-		OS.delay_usec(CREDIT_POLL_US)
-		child.read_available(events.buffer, READ_BUDGET_BYTES)
-		events.read_frames(self, false)
-		flush()
-	return child != null and generation == _generation and child.unsent() == 0
-
-
-## Queues [code]get_stats[/code]; returns its token, or -1 without a sidecar.
-func request_stats() -> int:
-	if child == null or state == State.IDLE:
-		return -1
-	var token := _next_token
-	_next_token += 1
-	commands.get_stats(token)
-	return token
+## Changes whenever a run starts or ends: loops that run user code stop when it does.
+func run_generation() -> int:
+	return _generation
 
 
 ## Ends the sidecar; with [param emit_signals], reports every client as
 ## closed with 1001 and emits [code]server_stopped[/code] if a run was active.
 ## [param graceful] sends the queued commands and [code]shutdown[/code] first
-## (waiting at most [constant FINAL_WRITE_MS]) and leaves the sidecar to exit;
-## otherwise, or when they do not go out in time, it is killed at once.
+## and leaves the sidecar to exit; otherwise it is killed at once.
 func teardown(emit_signals: bool, graceful: bool = true) -> void:
 	var was_active := state != State.IDLE or child != null
 	if child != null:
 		var ending := child
-		var sent := false
 		if graceful and ending.is_running():
 			state = State.STOPPING
-			commands.shutdown()
-			sent = drain(FINAL_WRITE_MS) and child == ending
-		ending.finish(not sent)
+		CommandSender.finish(self, ending, graceful, FINAL_WRITE_MS)
 		if child == ending:
 			child = null
 	state = State.IDLE
@@ -324,7 +287,7 @@ func _on_sidecar_exited() -> void:
 		state = State.IDLE
 		return
 	if state == State.STOPPING:
-		# stop() is waiting for exactly this; it finishes the teardown.
+		# A teardown in progress (a handler pumped during its drain) finishes the job.
 		return
 	var was_listening := state == State.LISTENING
 	var message := ("the sidecar (%s) exited unexpectedly with code %d%s; every client was dropped. "
@@ -334,22 +297,6 @@ func _on_sidecar_exited() -> void:
 		_server.emit_signal(&"server_error", message)
 	_drop_clients(1006, "the server's sidecar process ended")
 	_server.emit_signal(&"server_stopped")
-
-
-# Commands wait for the sidecar's credit for the last write: give it up to
-# CREDIT_WAIT_US to come back (reading and dispatching meanwhile, as pump does)
-# and write on. Returns the bytes read.
-func _wait_for_credit(only_until_started: bool) -> int:
-	var generation := _generation
-	var got := 0
-	var until := Time.get_ticks_usec() + CREDIT_WAIT_US
-	while child != null and generation == _generation and child.unsent() > 0 and Time.get_ticks_usec() < until:
-		OS.delay_usec(CREDIT_POLL_US)
-		got += child.read_available(events.buffer, READ_BUDGET_BYTES)
-		events.read_frames(self, only_until_started)
-		if generation == _generation:
-			flush()
-	return got
 
 
 func _drop_clients(code: int, reason: String) -> void:
