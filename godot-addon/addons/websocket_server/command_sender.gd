@@ -13,9 +13,9 @@ extends RefCounted
 ## While commands wait for credit, a turn waits up to this long
 ## (microseconds) for it, so large sends are not held to one write window
 ## per frame.
-const CREDIT_WAIT_US: int = 2000
+const CREDIT_WAIT_US: int = 4000
 ## How often a wait for credit looks at the pipe, in microseconds.
-const CREDIT_POLL_US: int = 50
+const CREDIT_POLL_US: int = 20
 
 ## Hands the queued commands to the process and writes what the credit allows
 ## now. Never blocks. A write that failed, or a sidecar that took nothing for
