@@ -32,6 +32,7 @@ export const Command = {
   GET_STATS: 15,
   REQUEST_ROOM_MEMBERS: 16,
   REQUEST_CLUSTER_STATS: 17,
+  SHUTDOWN: 18,
 } as const;
 
 /** Opcodes of sidecar → host events (64–127). */
@@ -51,6 +52,7 @@ export const Event = {
   REQUEST_EXPIRED: 76,
   ROOM_MEMBERS: 77,
   CLUSTER_STATS: 78,
+  CONSUMED: 79,
 } as const;
 
 /** Stable codes carried by `start_failed` and `error` events. */
@@ -81,6 +83,9 @@ export const ErrorCode = {
   CLUSTER_UNAVAILABLE: 'cluster_unavailable',
   CLUSTER_RESTORED: 'cluster_restored',
 } as const;
+
+/** Command-line argument that turns on `consumed` events (PROTOCOL.md, "Stdin credit"). */
+export const STDIN_CREDIT_ARG = '--stdin-credit';
 
 /** Optional features a sidecar announces in `hello`. */
 export const CAPABILITIES = ['tls', 'permessage-deflate', 'auth', 'rooms', 'stats'] as const;

@@ -79,6 +79,7 @@ export const FIXTURES: Fixture[] = [
   { name: 'get_stats', direction: 'command', value: [Command.GET_STATS, 9] },
   { name: 'request_room_members', direction: 'command', value: [Command.REQUEST_ROOM_MEMBERS, 10, 'lobby'] },
   { name: 'request_cluster_stats', direction: 'command', value: [Command.REQUEST_CLUSTER_STATS, 11] },
+  { name: 'shutdown', direction: 'command', value: [Command.SHUTDOWN] },
 
   { name: 'hello', direction: 'event', value: [Event.HELLO, PROTOCOL_VERSION, '0.1.0', ['tls', 'permessage-deflate', 'auth', 'rooms', 'stats']] },
   { name: 'listening', direction: 'event', value: [Event.LISTENING, 8080, '0.0.0.0', false] },
@@ -103,6 +104,7 @@ export const FIXTURES: Fixture[] = [
     direction: 'event',
     value: [Event.CLUSTER_STATS, 11, { enabled: true, connected: true, node: 2, servers: 2, clients: 7, clients_per_server: { '2': 3, '3': 4 } }],
   },
+  { name: 'consumed', direction: 'event', value: [Event.CONSUMED, 70000] },
   {
     name: 'stats',
     direction: 'event',

@@ -4,7 +4,7 @@
  * used (`CMD_START`, `EVT_HELLO`, `ERR_ADDRESS_IN_USE`, ...), so the addon
  * code reads them unchanged.
  */
-import { CAPABILITIES, Command, ErrorCode, Event, LENGTH_PREFIX_BYTES, MAX_FRAME_LENGTH, PLATFORM_DIRS, PROTOCOL_VERSION } from './constants.js';
+import { CAPABILITIES, Command, ErrorCode, Event, LENGTH_PREFIX_BYTES, MAX_FRAME_LENGTH, PLATFORM_DIRS, PROTOCOL_VERSION, STDIN_CREDIT_ARG } from './constants.js';
 
 /** The command that regenerates every generated file. */
 export const REGENERATE_COMMAND = 'npm run fixtures';
@@ -63,6 +63,8 @@ export function renderProtocolGd(addonVersion: string): string {
     `const CAPABILITIES: PackedStringArray = ${stringArray(CAPABILITIES)}`,
     "## Folders under the addon's [code]bin/[/code] holding a platform's sidecar binary.",
     `const PLATFORM_DIRS: PackedStringArray = ${stringArray(PLATFORM_DIRS)}`,
+    '## Command-line argument that makes the sidecar report the stdin bytes it read ([code]consumed[/code]).',
+    `const STDIN_CREDIT_ARG: String = ${quoted(STDIN_CREDIT_ARG)}`,
     '',
     '## Names of the commands by opcode, for error messages.',
     'const COMMAND_NAMES: Dictionary = {',

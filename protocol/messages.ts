@@ -41,6 +41,7 @@ export type PingCommand = [C['PING'], token: Token];
 export type GetStatsCommand = [C['GET_STATS'], token: Token];
 export type RequestRoomMembersCommand = [C['REQUEST_ROOM_MEMBERS'], token: number, room: string];
 export type RequestClusterStatsCommand = [C['REQUEST_CLUSTER_STATS'], token: number];
+export type ShutdownCommand = [C['SHUTDOWN']];
 
 export type AnyCommand =
   | StartCommand
@@ -59,7 +60,8 @@ export type AnyCommand =
   | PingCommand
   | GetStatsCommand
   | RequestRoomMembersCommand
-  | RequestClusterStatsCommand;
+  | RequestClusterStatsCommand
+  | ShutdownCommand;
 
 /** What the sidecar learned about a client from its upgrade request. */
 export interface ClientInfo {
@@ -121,6 +123,7 @@ export type StatsEvent = [E['STATS'], token: Token, stats: Stats];
 export type RequestExpiredEvent = [E['REQUEST_EXPIRED'], requestId: number];
 export type RoomMembersEvent = [E['ROOM_MEMBERS'], token: number, room: string, clientIds: number[]];
 export type ClusterStatsEvent = [E['CLUSTER_STATS'], token: number, stats: ClusterStats];
+export type ConsumedEvent = [E['CONSUMED'], total: number];
 
 export type AnyEvent =
   | HelloEvent
@@ -137,4 +140,5 @@ export type AnyEvent =
   | StatsEvent
   | RequestExpiredEvent
   | RoomMembersEvent
-  | ClusterStatsEvent;
+  | ClusterStatsEvent
+  | ConsumedEvent;

@@ -16,16 +16,28 @@ export class CommandDispatcher {
   private readonly server: SidecarServer;
   private readonly cluster: Cluster;
   private readonly emit: (event: AnyEvent) => void;
+  private readonly onShutdown: () => void;
   /** The `start` or `stop` still being carried out, if any: the next one waits for it. */
   private lifecycle: Promise<void> | undefined;
   /** Frames that arrived while a `start` was getting ready; undefined when none is. */
   private held: Uint8Array[] | undefined;
 
-  /** @param cluster what the cluster-wide commands go through; default one that logs nowhere (no cluster_url needs none) */
-  constructor(server: SidecarServer, emit: (event: AnyEvent) => void, cluster: Cluster = new Cluster(server, emit, () => {})) {
+  /**
+   * @param server executes the commands
+   * @param emit receives the events commands answer with
+   * @param cluster what the cluster-wide commands go through; default one that logs nowhere (no cluster_url needs none)
+   * @param onShutdown called for `shutdown`: closes every client with 1001 and exits; default: nothing
+   */
+  constructor(
+    server: SidecarServer,
+    emit: (event: AnyEvent) => void,
+    cluster: Cluster = new Cluster(server, emit, () => {}),
+    onShutdown: () => void = () => {},
+  ) {
     this.server = server;
     this.emit = emit;
     this.cluster = cluster;
+    this.onShutdown = onShutdown;
   }
 
   /** Handles one frame body. Never throws for bad input. */
@@ -107,6 +119,9 @@ export class CommandDispatcher {
         break;
       case Command.REQUEST_CLUSTER_STATS:
         this.cluster.requestClusterStats(command[1]);
+        break;
+      case Command.SHUTDOWN:
+        this.onShutdown();
         break;
     }
   }

@@ -39,6 +39,7 @@ const SHAPES: Record<number, Shape> = {
   [Command.GET_STATS]: shape('get_stats', 'token:token'),
   [Command.REQUEST_ROOM_MEMBERS]: shape('request_room_members', 'token:int', 'room:str'),
   [Command.REQUEST_CLUSTER_STATS]: shape('request_cluster_stats', 'token:int'),
+  [Command.SHUTDOWN]: shape('shutdown'),
 };
 
 export type ParseResult =

@@ -69,6 +69,16 @@ export class EventWriter implements EventQueue {
     this.batch.pushMessage(op, clientId, data, isText);
   }
 
+  /**
+   * Writes `event` at once, after everything queued before it, instead of at the end of the turn:
+   * for `consumed`, which is worth most when it arrives before the work its commands cause
+   * (PROTOCOL.md, "Stdin credit").
+   */
+  writeNow(event: AnyEvent): void {
+    this.batch.pushValue(event);
+    this.flush();
+  }
+
   /** Writes everything queued now, in one write. Returns the stream's write result. */
   readonly flush = (): boolean => {
     const frames = this.batch.take();

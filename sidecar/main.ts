@@ -1,15 +1,19 @@
 /**
  * Sidecar entry point: stdin carries commands, stdout events, stderr logs
  * (protocol/PROTOCOL.md). The process lives exactly as long as its host: EOF
- * on stdin, SIGTERM or SIGINT close every client with 1001 and exit.
+ * on stdin, a `shutdown` command, the end of the parent process, SIGTERM or
+ * SIGINT close every client with 1001 and exit. With `--stdin-credit` every
+ * read from stdin is acknowledged with a `consumed` event.
  */
-import { CAPABILITIES, Event, PROTOCOL_VERSION } from '../protocol/constants.js';
+import { CAPABILITIES, Event, PROTOCOL_VERSION, STDIN_CREDIT_ARG } from '../protocol/constants.js';
 import { FrameDecoder, FrameLengthError } from '../protocol/frame-codec.js';
 import { Cluster } from './cluster.js';
 import { CommandDispatcher } from './command-dispatcher.js';
 import { EventWriter } from './event-writer.js';
 import { stderrLogger as log } from './log.js';
+import { watchParent } from './parent-watch.js';
 import { SidecarServer } from './sidecar-server.js';
+import { StdinCredit } from './stdin-credit.js';
 import { SIDECAR_VERSION } from './version.js';
 
 /** Exit codes, for hosts that report them. */
@@ -27,14 +31,18 @@ const emit = writer.write.bind(writer);
 // The cluster sees what the server reports (its life, its clients) on the way to the host.
 server = new SidecarServer((event) => (cluster?.observe(event), emit(event)), log, writer.writeClientMessage.bind(writer), writer);
 cluster = new Cluster(server, emit, log);
-const dispatcher = new CommandDispatcher(server, emit, cluster);
+const dispatcher = new CommandDispatcher(server, emit, cluster, () => void exit(EXIT_OK, 'shutdown requested by the host'));
 const decoder = new FrameDecoder();
+// Credit is written at once, not with the turn's batch: the host waits for it, not for the commands' effects.
+const credit = process.argv.includes(STDIN_CREDIT_ARG) ? new StdinCredit((event) => writer.writeNow(event)) : undefined;
 let exiting = false;
 
 emit([Event.HELLO, PROTOCOL_VERSION, SIDECAR_VERSION, [...CAPABILITIES]]);
+const stopWatchingParent = watchParent(() => void exit(EXIT_OK, 'the process that started the sidecar ended'));
 
 process.stdin.on('data', (chunk: Buffer) => {
   if (exiting) return;
+  credit?.read(chunk.length);
   let frames: Buffer[] = [];
   try {
     frames = decoder.push(chunk);
@@ -42,8 +50,11 @@ process.stdin.on('data', (chunk: Buffer) => {
     if (!(error instanceof FrameLengthError)) throw error;
   }
   // Frames before an impossible prefix are executed and answered first (PROTOCOL.md, "Transport").
-  for (const frame of frames) dispatcher.dispatchFrame(frame);
-  if (decoder.failure !== undefined) {
+  for (const frame of frames) {
+    if (exiting) break; // after `shutdown`: commands behind it are ignored
+    dispatcher.dispatchFrame(frame);
+  }
+  if (decoder.failure !== undefined && !exiting) {
     log('error', `${decoder.failure.message}; exiting because the command stream cannot be trusted any more`);
     void exit(EXIT_BROKEN_STREAM);
   }
@@ -68,6 +79,7 @@ process.on('uncaughtException', (error) => {
 async function exit(code: number, why?: string): Promise<void> {
   if (exiting) return;
   exiting = true;
+  stopWatchingParent();
   if (why !== undefined) log('info', `${why}; shutting down`);
   const deadline = setTimeout(() => process.exit(code), SHUTDOWN_DEADLINE_MS);
   try {

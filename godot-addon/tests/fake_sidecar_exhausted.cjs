@@ -33,8 +33,13 @@ setTimeout(() => {
   ]));
 }, 200);
 
+// The addon writes under stdin credit (PROTOCOL.md, "Stdin credit"): acknowledge every read.
+const credit = process.argv.includes('--stdin-credit');
+let consumed = 0;
 let pending = Buffer.alloc(0);
 process.stdin.on('data', (chunk) => {
+  consumed += chunk.length;
+  if (credit) process.stdout.write(frame([79, consumed]));
   pending = Buffer.concat([pending, chunk]);
   while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32LE(0)) {
     const body = pending.subarray(4, 4 + pending.readUInt32LE(0));
@@ -47,6 +52,8 @@ process.stdin.on('data', (chunk) => {
       process.stdout.write(rawFrame([encode(75), encode(body[2]), stats]));
     } else if (body[0] === 0x91 && body[1] === 2) {
       process.stdout.write(frame([67]), () => process.exit(0));
+    } else if (body[0] === 0x91 && body[1] === 18) {
+      process.exit(0); // shutdown
     }
   }
 });

@@ -74,13 +74,15 @@ func _test_two_servers() -> void:
 
 
 func _check_across(a: Server, b: Server) -> void:
-	var ids: Array[int] = []
-	a.client_connected.connect(func(id: int) -> void: ids.append(id))
-	b.client_connected.connect(func(id: int) -> void: ids.append(id))
+	# Keyed by server: under load b's client may be announced before a's.
+	var by_server: Dictionary = {}
+	a.client_connected.connect(func(id: int) -> void: by_server["a"] = id)
+	b.client_connected.connect(func(id: int) -> void: by_server["b"] = id)
 	_client(a.get_port())
 	_client(b.get_port())
-	if not t.check(await _wait(func() -> bool: return ids.size() == 2), "a client connects to each server"):
+	if not t.check(await _wait(func() -> bool: return by_server.size() == 2), "a client connects to each server"):
 		return
+	var ids: Array[int] = [by_server["a"], by_server["b"]]
 	t.check(ids[0] >> 32 > 0 and ids[1] >> 32 > 0 and ids[0] >> 32 != ids[1] >> 32,
 			"client ids carry each server's node number in their high bits: %s" % [ids])
 	t.check_eq(a.join_room(ids[0], "lobby"), OK, "the client of a joins the lobby")

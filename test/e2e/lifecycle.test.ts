@@ -1,7 +1,12 @@
 /** Start failures, stop, stdin EOF, signals and bad input on the command stream. */
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SidecarHost, StartFailedError } from '../../host/sidecar-host.js';
+import { resolveSidecarCommand } from '../../host/sidecar-locator.js';
+import { Command, Event, STDIN_CREDIT_ARG } from '../../protocol/constants.js';
+import { FrameDecoder } from '../../protocol/frame-codec.js';
+import { unpackValue } from '../../protocol/msgpack.js';
 import { connect, nextEvent, startSidecar, stopAllSidecars, until } from '../support/harness.js';
 
 afterEach(stopAllSidecars);
@@ -146,6 +151,58 @@ describe('stop racing start', () => {
     expect(events).toEqual([65, 67]);
     const listening = await host.start({ port: 0, host: '127.0.0.1' });
     expect(listening.port).toBeGreaterThan(0);
+    await host.close();
+  });
+});
+
+describe('ending without stdin EOF (PROTOCOL.md, "Transport")', () => {
+  it('shutdown closes clients with 1001 and exits 0 while stdin stays open', async () => {
+    const started = await startSidecar();
+    const { client } = await connect(started);
+    const sentAt = performance.now();
+    started.host.send([Command.SHUTDOWN]);
+    started.host.send([Command.PING, 1]); // behind shutdown: ignored
+    started.host.flush();
+    expect(await started.host.waitForExit()).toBe(0);
+    expect(performance.now() - sentAt).toBeLessThan(1000);
+    expect(await client.closed()).toBe(1001);
+    expect(await canBind(started.listening.port)).toBe(true);
+  });
+
+  it('exits within 1 s of its parent process ending, though another process keeps its stdin open', async () => {
+    const sidecar = resolveSidecarCommand();
+    // The parent starts the sidecar with a stdin pipe of its own and hands the write end to a
+    // helper (as a game's later child inherits it); then the parent is killed, as a game that
+    // crashes. The helper ends by itself after 3 s.
+    const parentScript = `const { spawn } = require('node:child_process');
+      const c = spawn(${JSON.stringify(sidecar.file)}, ${JSON.stringify(sidecar.args)}, { stdio: ['pipe', 'inherit', 'inherit'] });
+      spawn('sleep', ['3'], { stdio: [c.stdin, 'ignore', 'ignore'] }).unref();
+      setTimeout(() => {}, 10000);`;
+    const parent = spawn(process.execPath, ['-e', parentScript], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = Buffer.alloc(0);
+    parent.stdout.on('data', (chunk: Buffer) => (output = Buffer.concat([output, chunk])));
+    const stdoutEnded = new Promise<number>((resolve) => parent.stdout.on('end', () => resolve(performance.now())));
+    const parentExited = new Promise<number>((resolve) => parent.on('exit', () => resolve(performance.now())));
+    await until(() => new FrameDecoder().push(output).length > 0, 'the sidecar says hello');
+    expect((unpackValue(new FrameDecoder().push(output)[0]!) as number[])[0]).toBe(64);
+    parent.kill('SIGKILL');
+    const gone = (await stdoutEnded) - (await parentExited);
+    expect(gone).toBeLessThan(1000);
+  });
+
+  it('with --stdin-credit, answers every read of stdin with the running total of bytes read', async () => {
+    const sidecar = resolveSidecarCommand();
+    const host = await SidecarHost.launch({ command: { ...sidecar, args: [...sidecar.args, STDIN_CREDIT_ARG] } });
+    const totals: number[] = [];
+    host.on('event', (event) => {
+      if (event[0] === Event.CONSUMED) totals.push(event[1] as number);
+    });
+    await host.ping();
+    const pingBytes = totals.at(-1)!;
+    expect(pingBytes).toBeGreaterThan(0);
+    host.sendValue([Command.PING, 2, 'x'.repeat(100_000)]);
+    await until(() => totals.at(-1) === pingBytes + 4 + 3 + 5 + 100_000, 'credit for the 100 kB frame (prefix, array, op, token, str32 head, text)');
+    expect(totals).toEqual([...totals].sort((a, b) => a - b));
     await host.close();
   });
 });

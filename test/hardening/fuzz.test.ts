@@ -50,7 +50,8 @@ const wireValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 
 /**
  * A command-shaped array with any opcode but `start` (which would really listen
- * on a port) and arguments of random types: mostly wrongly typed, some valid.
+ * on a port) and `shutdown` (which would really end the process, unanswered) and
+ * arguments of random types: mostly wrongly typed, some valid.
  */
 const commandLike = fc
   .tuple(
@@ -60,12 +61,13 @@ const commandLike = fc
       { maxLength: 5 },
     ),
   )
-  .map(([op, args]) => [op, ...args]);
+  .map(([op, args]) => [op, ...args])
+  .filter((value) => value[0] !== Command.SHUTDOWN);
 
 /** One frame body: a command-like value, any value, random bytes, or a truncated encoding. */
 const frameBody: fc.Arbitrary<{ kind: string; body: Buffer }> = fc.oneof(
   commandLike.map((value) => ({ kind: 'command-like', body: packValue(value) })),
-  wireValue.filter((value) => !(Array.isArray(value) && value[0] === Command.START)).map((value) => ({ kind: 'value', body: packValue(value) })),
+  wireValue.filter((value) => !(Array.isArray(value) && (value[0] === Command.START || value[0] === Command.SHUTDOWN))).map((value) => ({ kind: 'value', body: packValue(value) })),
   fc.uint8Array({ minLength: 1, maxLength: 200 }).map((bytes) => ({ kind: 'bytes', body: Buffer.from(bytes) })),
   fc
     .tuple(commandLike, fc.nat())

@@ -1,4 +1,5 @@
 import { PassThrough, Writable } from 'node:stream';
+import { Event } from '../../protocol/constants.js';
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder } from '../../protocol/frame-codec.js';
 import { unpackValue } from '../../protocol/msgpack.js';
@@ -18,6 +19,20 @@ describe('EventWriter', () => {
     await tick();
     expect(writes).toHaveLength(1);
     expect(new FrameDecoder().push(writes[0]!).map((f) => unpackValue(f))).toEqual([[70, 1, 'a'], [71, 2, Buffer.from([1])], [74, 3]]);
+  });
+
+  it('writeNow writes at once, after what was queued before it, and leaves nothing for the end of the turn', async () => {
+    const writes: Buffer[] = [];
+    const output = new Writable({ write: (chunk, _enc, done) => (writes.push(chunk), done()) });
+    const writer = new EventWriter(output);
+    writer.write([70, 1, 'a']);
+    writer.writeNow([Event.CONSUMED, 12]);
+    expect(writes).toHaveLength(1);
+    expect(new FrameDecoder().push(writes[0]!).map((f) => unpackValue(f))).toEqual([[70, 1, 'a'], [Event.CONSUMED, 12]]);
+    writer.write([74, 3]);
+    await tick();
+    expect(writes).toHaveLength(2);
+    expect(new FrameDecoder().push(writes[1]!).map((f) => unpackValue(f))).toEqual([[74, 3]]);
   });
 
   it('reports pressure when the output is full and relief once it drains', async () => {

@@ -43,6 +43,11 @@ func stop() -> void:
 	_end(_begin(1, Protocol.CMD_STOP))
 
 
+## [code]shutdown[/code]: close every client with 1001 and exit.
+func shutdown() -> void:
+	_end(_begin(1, Protocol.CMD_SHUTDOWN))
+
+
 ## [code]send_text[/code] to one client.
 func send_text(client_id: int, text: String) -> void:
 	var at := _begin(3, Protocol.CMD_SEND_TEXT)

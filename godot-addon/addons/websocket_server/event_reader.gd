@@ -14,7 +14,8 @@ extends RefCounted
 ## arguments each: [code]on_hello[/code], [code]on_listening[/code],
 ## [code]on_start_failed[/code], [code]on_stopped[/code],
 ## [code]on_client_connected[/code], [code]on_client_disconnected[/code],
-## [code]on_connection_request[/code], [code]on_request_expired[/code], plus
+## [code]on_connection_request[/code], [code]on_request_expired[/code],
+## [code]on_consumed[/code], plus
 ## [code]fatal[/code] for a broken stream, [code]flush[/code] and
 ## [code]is_starting[/code].
 ## [br][br]
@@ -213,6 +214,10 @@ func _dispatch_event(handler: Object, event: Array) -> bool:
 		Protocol.EVT_STOPPED:
 			handler.on_stopped()
 			return true
+		Protocol.EVT_CONSUMED:
+			if n >= 2 and _types(event, [TYPE_INT]):
+				handler.on_consumed(event[1])
+				return true
 		Protocol.EVT_PONG:
 			return true
 		Protocol.EVT_STATS:

@@ -33,6 +33,7 @@ const CMD_PING: int = 14
 const CMD_GET_STATS: int = 15
 const CMD_REQUEST_ROOM_MEMBERS: int = 16
 const CMD_REQUEST_CLUSTER_STATS: int = 17
+const CMD_SHUTDOWN: int = 18
 
 # Events, sidecar -> host (64-127).
 const EVT_HELLO: int = 64
@@ -50,6 +51,7 @@ const EVT_STATS: int = 75
 const EVT_REQUEST_EXPIRED: int = 76
 const EVT_ROOM_MEMBERS: int = 77
 const EVT_CLUSTER_STATS: int = 78
+const EVT_CONSUMED: int = 79
 
 # Stable codes carried by start_failed and error events.
 const ERR_ADDRESS_IN_USE: String = "address_in_use"
@@ -82,6 +84,8 @@ const ERR_CLUSTER_RESTORED: String = "cluster_restored"
 const CAPABILITIES: PackedStringArray = ["tls", "permessage-deflate", "auth", "rooms", "stats"]
 ## Folders under the addon's [code]bin/[/code] holding a platform's sidecar binary.
 const PLATFORM_DIRS: PackedStringArray = ["linux-x64", "windows-x64", "macos-arm64", "macos-x64"]
+## Command-line argument that makes the sidecar report the stdin bytes it read ([code]consumed[/code]).
+const STDIN_CREDIT_ARG: String = "--stdin-credit"
 
 ## Names of the commands by opcode, for error messages.
 const COMMAND_NAMES: Dictionary = {
@@ -102,6 +106,7 @@ const COMMAND_NAMES: Dictionary = {
 	15: "get_stats",
 	16: "request_room_members",
 	17: "request_cluster_stats",
+	18: "shutdown",
 }
 
 ## Names of the events by opcode, for error messages.
@@ -121,4 +126,5 @@ const EVENT_NAMES: Dictionary = {
 	76: "request_expired",
 	77: "room_members",
 	78: "cluster_stats",
+	79: "consumed",
 }

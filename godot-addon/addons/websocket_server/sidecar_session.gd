@@ -6,10 +6,13 @@ extends RefCounted
 ## [code]sidecar_process.gd[/code]), sends [code]start[/code] and waits for the
 ## handshake ([code]hello[/code], then [code]listening[/code] or
 ## [code]start_failed[/code]), then each [method pump] reads stdout into the
-## [member events] reader, drains stderr and writes the [member commands]
-## buffer to stdin in one write. It handles the events that change what it
-## keeps (state, port, clients, pending requests) and emits the matching
-## signals of the node; [method stop] and the sidecar's death end the run.
+## [member events] reader, drains stderr and sends the [member commands]
+## ([code]command_sender.gd[/code]: under the sidecar's stdin credit). It
+## handles the events that change what it keeps (state, port, clients, pending
+## requests, credit) and emits the matching signals of the node; [method stop]
+## and the sidecar's death end the run, never waiting for the sidecar to exit:
+## it gets [code]shutdown[/code] (stdin EOF is not reliable: processes the game
+## starts later inherit the pipe), closes its clients with 1001 and exits.
 
 enum State { IDLE, STARTING, LISTENING, STOPPING }
 
@@ -19,11 +22,13 @@ const SidecarLocator := preload("res://addons/websocket_server/sidecar_locator.g
 const CommandWriter := preload("res://addons/websocket_server/command_writer.gd")
 const EventReader := preload("res://addons/websocket_server/event_reader.gd")
 const RunEnding := preload("res://addons/websocket_server/run_ending.gd")
+const CommandSender := preload("res://addons/websocket_server/command_sender.gd")
 
 ## Most bytes read from the sidecar per [method pump].
 const READ_BUDGET_BYTES: int = 16 * 1024 * 1024
-## How long [method stop] waits for the sidecar to close its clients.
-const STOP_WAIT_MS: int = 1500
+## Longest the main thread waits, ending a run, for the sidecar to take the
+## last commands and [code]shutdown[/code]; one that does not is killed.
+const FINAL_WRITE_MS: int = 100
 
 ## Where the run is.
 var state: State = State.IDLE
@@ -48,7 +53,7 @@ var _server: Node
 var _ending: RunEnding
 var _generation: int = 0
 var _start_error: String = ""
-var _next_token: int = 1
+var _greeted: bool = false
 
 
 ## [param server] is the node whose signals this session emits.
@@ -88,16 +93,17 @@ func start(options: Dictionary, sidecar_path: String, forward_logs: bool, timeou
 		pump(true)
 		if state != State.STARTING or generation != _generation:
 			break
-		if Time.get_ticks_msec() > deadline:
+		if Time.get_ticks_msec() >= deadline:
 			_start_error = ("the sidecar (%s) did not report listening within %d ms%s: "
 					+ "check the lines above, or raise startup_timeout_ms") % [child.program, timeout_ms,
 					child.output_hint()]
 			break
-		OS.delay_usec(1000)
+		OS.delay_usec(mini(1000, maxi(0, deadline - Time.get_ticks_msec()) * 1000))
 	if state == State.LISTENING:
 		return ""
 	var reason := _start_error if not _start_error.is_empty() else "the sidecar stopped before it listened"
-	teardown(false)
+	# It has no client yet: ending it at once keeps start() within its timeout.
+	teardown(false, false)
 	return reason
 
 
@@ -107,7 +113,9 @@ func start(options: Dictionary, sidecar_path: String, forward_logs: bool, timeou
 func spawn(program: String, args: PackedStringArray, forward_logs: bool) -> String:
 	child = SidecarProcess.new()
 	child.forward_logs = forward_logs
-	var error := child.spawn(program, args)
+	var with_credit := args.duplicate()
+	with_credit.append(Protocol.STDIN_CREDIT_ARG)
+	var error := child.spawn(program, with_credit)
 	if not error.is_empty():
 		child = null
 		return error
@@ -115,27 +123,13 @@ func spawn(program: String, args: PackedStringArray, forward_logs: bool) -> Stri
 	return ""
 
 
-## Asks the sidecar to close every client and stop, waits for it at most
-## [constant STOP_WAIT_MS], then ends it. Emits the node's
-## [code]client_disconnected[/code] for each client and [code]server_stopped[/code].
+## Ends the run at once (see [method teardown]); emits the node's
+## [code]client_disconnected[/code] (1001) for each client and [code]server_stopped[/code].
 func stop() -> void:
 	if child == null:
 		return
 	_generation += 1
 	events.interrupt()
-	if state == State.LISTENING and child.is_running():
-		state = State.STOPPING
-		commands.stop()
-		flush()
-		var generation := _generation
-		var deadline := Time.get_ticks_msec() + STOP_WAIT_MS
-		while state == State.STOPPING and generation == _generation and child != null:
-			pump(false)
-			if child == null or not child.is_running() or Time.get_ticks_msec() > deadline:
-				break
-			OS.delay_usec(1000)
-		if generation != _generation:
-			return
 	teardown(true)
 
 
@@ -145,12 +139,15 @@ func stop() -> void:
 ## reads no more while [constant READ_BUDGET_BYTES] wait. Returns the bytes read.
 func pump(only_until_started: bool, deadline_usec: int = 0) -> int:
 	var generation := _generation
-	var got := child.read_available(events.buffer, maxi(0, READ_BUDGET_BYTES - events.buffer.size()))
-	events.read_frames(self, only_until_started, deadline_usec)
+	var got := read_events(only_until_started, deadline_usec)
 	if generation != _generation or child == null:
 		return got
 	child.drain_stderr()
 	flush()
+	if child != null and child.unsent() > 0:
+		got += CommandSender.catch_up(self, only_until_started)
+		if generation != _generation or child == null:
+			return got
 	if child != null and not child.is_running():
 		# Dispatch everything it wrote before it exited (budget or not), then
 		# report the exit.
@@ -162,42 +159,48 @@ func pump(only_until_started: bool, deadline_usec: int = 0) -> int:
 	return got
 
 
-## Writes the queued commands to the sidecar's stdin in one write.
+## Reads what stdout holds and dispatches every whole event. Returns the bytes read.
+func read_events(only_until_started: bool, deadline_usec: int = 0) -> int:
+	var got := child.read_available(events.buffer, maxi(0, READ_BUDGET_BYTES - events.buffer.size()))
+	events.read_frames(self, only_until_started, deadline_usec)
+	return got
+
+
+## Hands the queued commands to the process, which writes what the sidecar's
+## credit allows now. Never blocks.
 func flush() -> void:
-	if commands.buffer.is_empty() or child == null:
-		return
-	if not child.write(commands.buffer):
-		# The liveness check reports a dead sidecar; a live one that refuses a
-		# write has a broken pipe.
-		if child.is_running():
-			fatal("writing %d bytes to the sidecar's stdin failed: the pipe is broken; call start() again"
-					% commands.size())
-	commands.clear()
+	CommandSender.flush(self)
 
 
-## Queues [code]get_stats[/code]; returns its token, or -1 without a sidecar.
-func request_stats() -> int:
-	if child == null or state == State.IDLE:
-		return -1
-	var token := _next_token
-	_next_token += 1
-	commands.get_stats(token)
-	return token
+## Changes whenever a run starts or ends: loops that run user code stop when it does.
+func run_generation() -> int:
+	return _generation
 
 
 ## Ends the sidecar; with [param emit_signals], reports every client as
 ## closed with 1001 and emits [code]server_stopped[/code] if a run was active.
-func teardown(emit_signals: bool) -> void:
+## [param graceful] sends the queued commands and [code]shutdown[/code] first
+## and leaves the sidecar to exit; otherwise it is killed at once.
+func teardown(emit_signals: bool, graceful: bool = true) -> void:
 	var was_active := state != State.IDLE or child != null
 	if child != null:
-		child.close(1000)
-		child = null
+		var ending := child
+		if graceful and ending.is_running():
+			state = State.STOPPING
+		CommandSender.finish(self, ending, graceful, FINAL_WRITE_MS)
+		if child == ending:
+			child = null
 	state = State.IDLE
 	events.reset()
 	commands.clear()
 	pending_requests.clear()
 	if emit_signals:
 		_end_run("", 1001, "server stopped", was_active)
+
+
+## Reports [param message] through the node's [code]server_error[/code].
+func report_error(message: String) -> void:
+	_server.emit_signal(&"server_error", message)
 
 
 ## Ends the run for a broken stream: before listening it becomes the start
@@ -209,7 +212,7 @@ func fatal(message: String) -> void:
 		_start_error = message
 		state = State.IDLE
 		return
-	teardown(false)
+	teardown(false, false)
 	_end_run(message, 1006, "the server's sidecar process ended", true)
 
 
@@ -219,6 +222,7 @@ func is_starting() -> bool:
 
 
 func on_hello(protocol_version: int, sidecar_version: String, announced: Array) -> void:
+	_greeted = true
 	capabilities = PackedStringArray(announced.filter(func(c: Variant) -> bool: return c is String))
 	if protocol_version != Protocol.PROTOCOL_VERSION:
 		_start_error = (("the sidecar speaks protocol %d, this addon speaks %d: "
@@ -233,7 +237,11 @@ func on_hello(protocol_version: int, sidecar_version: String, announced: Array) 
 
 
 func on_listening(listening_port: int, with_tls: bool) -> void:
-	if state == State.STARTING:
+	if state == State.STARTING and not _greeted:
+		_start_error = (("the sidecar (%s) reported listening without saying hello first, so its protocol "
+				+ "version is unknown: it is not this addon's sidecar; reinstall the addon") % child.program)
+		state = State.IDLE
+	elif state == State.STARTING:
 		port = listening_port
 		tls = with_tls
 		state = State.LISTENING
@@ -243,6 +251,11 @@ func on_listening(listening_port: int, with_tls: bool) -> void:
 func on_start_failed(code: String, message: String) -> void:
 	_start_error = "%s (%s)" % [message, code]
 	state = State.IDLE
+
+
+func on_consumed(total: int) -> void:
+	if child != null:
+		child.acknowledge(total)
 
 
 func on_stopped() -> void:
@@ -280,7 +293,7 @@ func _on_sidecar_exited() -> void:
 		state = State.IDLE
 		return
 	if state == State.STOPPING:
-		# stop() is waiting for exactly this; it finishes the teardown.
+		# A teardown in progress (a handler pumped during its drain) finishes the job.
 		return
 	var was_listening := state == State.LISTENING
 	var message := ("the sidecar (%s) exited unexpectedly with code %d%s; every client was dropped. "
@@ -307,3 +320,4 @@ func _reset() -> void:
 	tls = false
 	capabilities = []
 	_start_error = ""
+	_greeted = false

@@ -377,7 +377,7 @@ func reject_connection(request_id: int, status: int = 403, reason: String = "") 
 ## [code]messages_in[/code], [code]bytes_out[/code], [code]rss[/code], ...).
 ## Returns -1 when the sidecar is not running.
 func request_stats() -> int:
-	return _session.request_stats()
+	return _gate.request_stats()
 
 
 ## Asks for the members of [param room] on every server of the cluster;
