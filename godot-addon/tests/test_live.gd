@@ -160,7 +160,8 @@ func _test_node_in_tree() -> void:
 	t.check(await kit.wait(func() -> bool: return c.is_closed()), "the disconnected client is closed")
 	t.check_eq(c.peer.get_close_code(), 4002, "the client sees close code 4002")
 	t.check(
-			await kit.wait(func() -> bool: return log.any(func(e: Array) -> bool: return e[0] == "closed" and e[1] == id_of["c"])),
+			await kit.wait(func() -> bool:
+				return log.any(func(e: Array) -> bool: return e[0] == "closed" and e[1] == id_of["c"])),
 			"client_closed is emitted")
 	for e: Array in log:
 		if e[0] == "closed" and e[1] == id_of["c"]:
