@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { requestRoomMembers } from '../host/cluster-requests.js';
 import { SidecarHost } from '../host/sidecar-host.js';
 import { RedisServer } from '../test/support/redis-server.js';
+import { measureBroadcastWindow } from './broadcast-window.js';
 import { LeanClient } from './lean-client.js';
 import { quantiles } from './quantiles.js';
 
@@ -67,42 +68,23 @@ async function scenario(name: string, servers: number, redis: RedisServer | unde
     const payload = Buffer.alloc(SIZE, 7);
 
     // Throughput: `WINDOW` rounds of `BATCH` room messages in flight, counted at every client.
-    let total = 0;
-    let counted = 0;
-    let counting = false;
-    let rounds = 0;
-    let stopped = false;
-    const perRound = BATCH * CLIENTS;
-    const trigger = (): void => {
-      rounds++;
-      for (let i = 0; i < BATCH; i++) publisher.roomBinary('bench', payload);
-    };
-    let elapsed = 0;
-    await new Promise<void>((resolve) => {
-      for (const client of clients) {
-        client.onMessages = (n) => {
-          total += n;
-          if (counting) counted += n;
-          while (!stopped && rounds - Math.floor(total / perRound) < WINDOW) trigger();
-          if (stopped && total >= rounds * perRound) resolve();
-        };
-      }
-      for (let i = 0; i < WINDOW; i++) trigger();
-      void (async () => {
-        await sleep(500);
-        counting = true;
-        const pids: Array<[string, number]> = [...hosts.map((host, i) => [`sidecar ${i + 1}`, host.child.pid!] as [string, number]), ['bench clients', process.pid]];
+    let pids: Array<[string, number]> = [];
+    let before: number[] = [];
+    const { counted, elapsedS: elapsed } = await measureBroadcastWindow({
+      clients,
+      sendRound: () => {
+        for (let i = 0; i < BATCH; i++) publisher.roomBinary('bench', payload);
+      },
+      perRound: BATCH * CLIENTS,
+      window: WINDOW,
+      warmupMs: 500,
+      durationMs: SECONDS * 1000,
+      onMeasureStart: () => {
+        pids = [...hosts.map((host, i) => [`sidecar ${i + 1}`, host.child.pid!] as [string, number]), ['bench clients', process.pid]];
         if (redis !== undefined) pids.push(['redis-server', redis.pid]);
-        const before = pids.map(([, pid]) => cpuSeconds(pid));
-        const t0 = performance.now();
-        await sleep(SECONDS * 1000);
-        elapsed = (performance.now() - t0) / 1000;
-        pids.forEach(([label, pid], i) => (cpu[label] = round((cpuSeconds(pid) - before[i]!) / elapsed)));
-        counting = false;
-        stopped = true;
-        setTimeout(resolve, 10_000);
-        if (total >= rounds * perRound) resolve();
-      })();
+        before = pids.map(([, pid]) => cpuSeconds(pid));
+      },
+      onMeasureEnd: (elapsedS) => pids.forEach(([label, pid], i) => (cpu[label] = round((cpuSeconds(pid) - before[i]!) / elapsedS))),
     });
 
     // Latency: lone messages, one every 10 ms, timed at a client of each server.

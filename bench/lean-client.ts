@@ -13,10 +13,9 @@
  * RFC 6455 asks clients for an unpredictable key per frame (a defence for proxies' caches);
  * servers must accept any key, and that is all a loopback benchmark needs. Not for real use.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { openHandshake } from './client-handshake.js';
 
-const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MASK = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
 const OP_CONTINUATION = 0x0;
 const OP_BINARY = 0x2;
@@ -74,46 +73,12 @@ export class LeanClient {
   /** Connects and completes the opening handshake, or rejects with the reason. */
   static open(url: string, localAddress: string, timeoutMs: number): Promise<LeanClient> {
     const target = new URL(url);
-    const key = randomBytes(16).toString('base64');
-    const expected = createHash('sha1').update(key + ACCEPT_GUID).digest('base64');
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: target.hostname, port: Number(target.port), localAddress });
-      socket.setNoDelay(true);
-      const timer = setTimeout(() => fail(new Error(`handshake with ${url} took over ${timeoutMs} ms`)), timeoutMs);
-      let response = Buffer.alloc(0);
-      const fail = (error: Error): void => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(error);
-      };
-      const onData = (chunk: Buffer): void => {
-        response = Buffer.concat([response, chunk]);
-        const end = response.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        socket.off('data', onData);
-        socket.off('error', fail);
-        socket.off('close', onEarlyClose);
-        clearTimeout(timer);
-        const head = response.subarray(0, end).toString('latin1');
-        if (!/^HTTP\/1\.1 101 /.test(head) || !head.toLowerCase().includes(`sec-websocket-accept: ${expected.toLowerCase()}`)) {
-          socket.destroy();
-          reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
-          return;
-        }
-        const client = new LeanClient(socket);
-        socket.on('data', (data: Buffer) => client.read(data));
-        const rest = response.subarray(end + 4);
-        resolve(client);
-        if (rest.length > 0) client.read(rest);
-      };
-      const onEarlyClose = (): void => fail(new Error('connection closed during the handshake'));
-      socket.on('data', onData);
-      socket.once('error', fail);
-      socket.once('close', onEarlyClose);
-      socket.write(
-        `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      );
+    const where = { hostname: target.hostname, port: Number(target.port), path: `${target.pathname}${target.search}`, localAddress };
+    return openHandshake(where, timeoutMs, (socket, rest) => {
+      const client = new LeanClient(socket);
+      socket.on('data', (data: Buffer) => client.read(data));
+      if (rest.length > 0) client.read(rest);
+      return client;
     });
   }
 

@@ -6,6 +6,7 @@
  * others, and every control connection, use `ws`.
  */
 import { WebSocket } from 'ws';
+import { measureBroadcastWindow } from './broadcast-window.js';
 import { LeanClient, maskedFrame, repeatedFrames } from './lean-client.js';
 import { quantiles } from './quantiles.js';
 
@@ -235,42 +236,16 @@ async function broadcast(job: Job): Promise<Record<string, unknown>> {
   const clients = await openMany(openLean, job.url, job.clients, job.concurrency ?? 100, job.connectTimeoutMs ?? 60_000);
   // Make sure the server has announced every receiver before broadcasting to them.
   await request(control, `!wait ${job.clients + 1}`, '!reached');
-  let total = 0;
-  let counting = false;
-  let counted = 0;
-  let rounds = 0;
-  let stopped = false;
-  const perRound = batch * job.clients;
-  const trigger = (): void => {
-    rounds++;
-    control.send(`!bcast ${batch} ${size}`);
-  };
-  await new Promise<void>((resolve) => {
-    for (const client of clients) {
-      client.onMessages = (n) => {
-        total += n;
-        if (counting) counted += n;
-        // Keep `window` rounds in flight: a round counts as done once its deliveries arrived.
-        while (!stopped && rounds - Math.floor(total / perRound) < window) trigger();
-        if (stopped && total >= rounds * perRound) resolve();
-      };
-    }
-    for (let i = 0; i < window; i++) trigger();
-    void (async () => {
-      await sleep(job.warmupMs ?? 500);
-      counting = true;
-      const t0 = performance.now();
-      await sleep(job.durationMs ?? 2000);
-      (job as { elapsed?: number }).elapsed = (performance.now() - t0) / 1000;
-      counting = false;
-      stopped = true;
-      setTimeout(resolve, 10_000);
-      if (total >= rounds * perRound) resolve();
-    })();
+  const { counted, elapsedS, rounds } = await measureBroadcastWindow({
+    clients,
+    sendRound: () => control.send(`!bcast ${batch} ${size}`),
+    perRound: batch * job.clients,
+    window,
+    warmupMs: job.warmupMs ?? 500,
+    durationMs: job.durationMs ?? 2000,
   });
-  const elapsed = (job as { elapsed?: number }).elapsed!;
   await closeClients([...clients, control]);
-  return { deliveries_per_s: counted / elapsed, counted, rounds };
+  return { deliveries_per_s: counted / elapsedS, counted, rounds };
 }
 
 async function idle(job: Job): Promise<Record<string, unknown>> {

@@ -9,11 +9,10 @@
  * scene_cache_interface.cpp does), and hands every other packet to `onPacket`. Frames it sends
  * are masked with one fixed key (see lean-client.ts: fine on loopback, not for real use).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { openHandshake } from './client-handshake.js';
 import { maskedFrame } from './lean-client.js';
 
-const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const OP_BINARY = 0x2;
 const OP_CLOSE = 0x8;
 const OP_PING = 0x9;
@@ -41,43 +40,11 @@ export class StockWireClient {
 
   /** Connects and completes the upgrade; the id follows (see `peerId`). Rejects after `timeoutMs`. */
   static open(port: number, timeoutMs: number): Promise<StockWireClient> {
-    const key = randomBytes(16).toString('base64');
-    const expected = createHash('sha1').update(key + ACCEPT_GUID).digest('base64');
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.setNoDelay(true);
-      const timer = setTimeout(() => fail(new Error(`no upgrade within ${timeoutMs} ms`)), timeoutMs);
-      let response = Buffer.alloc(0);
-      function fail(error: Error): void {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(error);
-      }
-      const onData = (chunk: Buffer): void => {
-        response = Buffer.concat([response, chunk]);
-        const end = response.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        socket.off('data', onData);
-        socket.off('close', onEarlyClose);
-        clearTimeout(timer);
-        const head = response.subarray(0, end).toString('latin1');
-        if (!/^HTTP\/1\.1 101 /.test(head) || !head.toLowerCase().includes(expected.toLowerCase())) {
-          fail(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
-          return;
-        }
-        const client = new StockWireClient(socket);
-        socket.on('data', (data: Buffer) => client.read(data));
-        resolve(client);
-        if (response.length > end + 4) client.read(response.subarray(end + 4));
-      };
-      const onEarlyClose = (): void => fail(new Error('closed during the upgrade'));
-      socket.on('data', onData);
-      socket.once('close', onEarlyClose);
-      socket.once('error', fail);
-      socket.write(
-        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      );
+    return openHandshake({ hostname: '127.0.0.1', port, path: '/' }, timeoutMs, (socket, rest) => {
+      const client = new StockWireClient(socket);
+      socket.on('data', (data: Buffer) => client.read(data));
+      if (rest.length > 0) client.read(rest);
+      return client;
     });
   }
 

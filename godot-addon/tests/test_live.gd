@@ -5,67 +5,23 @@ extends RefCounted
 const Runner := preload("res://tests/run_tests.gd")
 const Server := preload("res://addons/websocket_server/websocket_server.gd")
 const QuickStart := preload("res://examples/quick_start.gd")
-
-## A WebSocket client that records what it receives.
-class Client:
-	var peer := WebSocketPeer.new()
-	var received: Array = []
-
-	func _init(url: String) -> void:
-		peer.connect_to_url(url)
-
-	func poll() -> void:
-		peer.poll()
-		while peer.get_available_packet_count() > 0:
-			var data := peer.get_packet()
-			received.append(data.get_string_from_utf8() if peer.was_string_packet() else data)
-
-	func is_open() -> bool:
-		return peer.get_ready_state() == WebSocketPeer.STATE_OPEN
-
-	func is_closed() -> bool:
-		return peer.get_ready_state() == WebSocketPeer.STATE_CLOSED
-
-	func has(value: Variant) -> bool:
-		for item: Variant in received:
-			if typeof(item) == typeof(value) and item == value:
-				return true
-		return false
+## Its WebSocket clients and bounded waits are the hardening tests' own.
+const Kit := preload("res://tests/hardening_kit.gd")
 
 var t: Runner
-var clients: Array[Client] = []
+var kit: Kit
 
 
 func run(runner: Runner) -> void:
 	t = runner
+	kit = Kit.new(runner)
 	await _test_quick_start()
 	await _test_node_in_tree()
 	await _test_sidecar_death()
 	await _test_auth()
 	await _test_bad_sidecars()
 	await _test_chat_example()
-	for c: Client in clients:
-		c.peer.close()
-
-
-func _client(url: String) -> Client:
-	var c := Client.new(url)
-	clients.append(c)
-	return c
-
-
-# Waits (polling every client each frame) until cond is true or timeout_ms passes.
-func _wait(cond: Callable, timeout_ms: int = 5000) -> bool:
-	var deadline := Time.get_ticks_msec() + timeout_ms
-	while true:
-		for c: Client in clients:
-			c.poll()
-		if cond.call():
-			return true
-		if Time.get_ticks_msec() > deadline:
-			return false
-		await t.process_frame
-	return false
+	kit.close_clients()
 
 
 func _test_quick_start() -> void:
@@ -80,29 +36,29 @@ func _test_quick_start() -> void:
 		qs.queue_free()
 		return
 	print("   Quick Start: start() returned true after %d ms" % (Time.get_ticks_msec() - started))
-	var a := _client("ws://127.0.0.1:8080")
-	t.check(await _wait(func() -> bool: return a.has("Welcome to the server!")), "a client gets the welcome text")
+	var a := kit.client("ws://127.0.0.1:8080")
+	t.check(await kit.wait(func() -> bool: return a.has("Welcome to the server!")), "a client gets the welcome text")
 	a.peer.send_text("hello there")
-	t.check(await _wait(func() -> bool: return a.has("Echo: hello there")), "text is echoed with 'Echo: '")
+	t.check(await kit.wait(func() -> bool: return a.has("Echo: hello there")), "text is echoed with 'Echo: '")
 	var blob := PackedByteArray()
 	for i: int in 1000:
 		blob.append(i % 251)
 	a.peer.put_packet(blob)
-	t.check(await _wait(func() -> bool: return a.has(blob)), "binary is echoed byte for byte")
-	var b := _client("ws://127.0.0.1:8080")
-	var c := _client("ws://127.0.0.1:8080")
+	t.check(await kit.wait(func() -> bool: return a.has(blob)), "binary is echoed byte for byte")
+	var b := kit.client("ws://127.0.0.1:8080")
+	var c := kit.client("ws://127.0.0.1:8080")
 	t.check(
-			await _wait(func() -> bool: return b.has("Welcome to the server!") and c.has("Welcome to the server!")),
+			await kit.wait(func() -> bool: return b.has("Welcome to the server!") and c.has("Welcome to the server!")),
 			"two more clients get the welcome text")
 	t.check_eq(qs.server.get_client_count(), 3, "three clients are counted")
 	t.check_eq(qs.server.broadcast_text("to everyone"), OK, "broadcast_text returns OK")
 	t.check(
-			await _wait(func() -> bool: return a.has("to everyone") and b.has("to everyone") and c.has("to everyone")),
+			await kit.wait(func() -> bool: return a.has("to everyone") and b.has("to everyone") and c.has("to everyone")),
 			"a broadcast reaches every client")
 	var three := PackedByteArray([1, 2, 3])
 	t.check_eq(qs.server.broadcast_binary(three), OK, "broadcast_binary returns OK")
 	t.check(
-			await _wait(func() -> bool: return a.has(three) and b.has(three) and c.has(three)),
+			await kit.wait(func() -> bool: return a.has(three) and b.has(three) and c.has(three)),
 			"a binary broadcast reaches every client")
 	# Round trips: one client, echo after echo.
 	var rounds := 200
@@ -110,13 +66,13 @@ func _test_quick_start() -> void:
 	for i: int in rounds:
 		a.peer.send_text("r%d" % i)
 		var want := "Echo: r%d" % i
-		if not await _wait(func() -> bool: return a.received.back() is String and a.received.back() == want, 2000):
+		if not await kit.wait(func() -> bool: return a.received.back() is String and a.received.back() == want, 2000):
 			t.check(false, "echo round trip %d" % i)
 			break
 	print("   Quick Start: %d sequential echo round trips in %d ms" % [rounds, Time.get_ticks_msec() - round_start])
 	b.peer.close(4001, "bye")
 	t.check(
-			await _wait(func() -> bool: return disconnects.any(func(d: Array) -> bool: return d[1] == 4001)),
+			await kit.wait(func() -> bool: return disconnects.any(func(d: Array) -> bool: return d[1] == 4001)),
 			"client_disconnected reports the client's close code 4001: %s" % [disconnects])
 	# Port in use: a second server on the same port fails with the reason.
 	var second: Server = Server.new()
@@ -130,7 +86,7 @@ func _test_quick_start() -> void:
 	second.free()
 	t.check(errors.is_empty(), "the Quick Start's server reported no error: %s" % [errors])
 	qs.server.stop()
-	t.check(await _wait(func() -> bool: return a.is_closed() and c.is_closed()), "stop() closes every client")
+	t.check(await kit.wait(func() -> bool: return a.is_closed() and c.is_closed()), "stop() closes every client")
 	t.check_eq(a.peer.get_close_code(), 1001, "clients see 1001 (going away) after stop()")
 	t.check(not qs.server.is_listening(), "not listening after stop()")
 	var qs_server: Server = qs.server
@@ -158,11 +114,11 @@ func _test_node_in_tree() -> void:
 		s.queue_free()
 		return
 	var url := "ws://127.0.0.1:%d/game?team=red" % s.get_port()
-	var a := _client(url)
-	var b := _client(url)
-	var c := _client(url)
+	var a := kit.client(url)
+	var b := kit.client(url)
+	var c := kit.client(url)
 	t.check(
-			await _wait(func() -> bool: return s.get_client_count() == 3 and a.is_open() and b.is_open() and c.is_open()),
+			await kit.wait(func() -> bool: return s.get_client_count() == 3 and a.is_open() and b.is_open() and c.is_open()),
 			"three clients connect; the node processes itself")
 	var ids := s.get_client_ids()
 	ids.sort()
@@ -176,7 +132,7 @@ func _test_node_in_tree() -> void:
 	b.peer.send_text("b")
 	c.peer.send_text("c")
 	t.check(
-			await _wait(func() -> bool: return log.filter(func(e: Array) -> bool: return e[0] == "text").size() == 3),
+			await kit.wait(func() -> bool: return log.filter(func(e: Array) -> bool: return e[0] == "text").size() == 3),
 			"three texts arrive")
 	var id_of := {}
 	for e: Array in log:
@@ -187,7 +143,7 @@ func _test_node_in_tree() -> void:
 	s.broadcast_text_to_room("red", "room-only", id_of["a"])
 	s.broadcast_text("marker1")
 	t.check(
-			await _wait(func() -> bool: return a.has("marker1") and b.has("marker1") and c.has("marker1")),
+			await kit.wait(func() -> bool: return a.has("marker1") and b.has("marker1") and c.has("marker1")),
 			"marker broadcast arrives")
 	t.check(
 			b.has("room-only") and not a.has("room-only") and not c.has("room-only"),
@@ -196,15 +152,16 @@ func _test_node_in_tree() -> void:
 	s.broadcast_binary_to_room("red", PackedByteArray([7]))
 	s.broadcast_text("marker2", id_of["c"])
 	t.check(
-			await _wait(func() -> bool: return a.has("marker2") and b.has("marker2")),
+			await kit.wait(func() -> bool: return a.has("marker2") and b.has("marker2")),
 			"broadcast with an excluded id arrives at the others")
 	t.check(not c.has("marker2"), "the excluded client does not get the broadcast")
 	t.check(a.has(PackedByteArray([7])) and not b.has(PackedByteArray([7])), "leave_room takes a client out of the room")
 	t.check_eq(s.disconnect_client(id_of["c"], 4002, "kicked"), OK, "disconnect_client returns OK")
-	t.check(await _wait(func() -> bool: return c.is_closed()), "the disconnected client is closed")
+	t.check(await kit.wait(func() -> bool: return c.is_closed()), "the disconnected client is closed")
 	t.check_eq(c.peer.get_close_code(), 4002, "the client sees close code 4002")
 	t.check(
-			await _wait(func() -> bool: return log.any(func(e: Array) -> bool: return e[0] == "closed" and e[1] == id_of["c"])),
+			await kit.wait(func() -> bool:
+				return log.any(func(e: Array) -> bool: return e[0] == "closed" and e[1] == id_of["c"])),
 			"client_closed is emitted")
 	for e: Array in log:
 		if e[0] == "closed" and e[1] == id_of["c"]:
@@ -212,7 +169,7 @@ func _test_node_in_tree() -> void:
 	var stats_seen: Array = []
 	s.stats_received.connect(func(token: int, stats: Dictionary) -> void: stats_seen.append([token, stats]))
 	var token := s.request_stats()
-	t.check(await _wait(func() -> bool: return not stats_seen.is_empty()), "request_stats is answered")
+	t.check(await kit.wait(func() -> bool: return not stats_seen.is_empty()), "request_stats is answered")
 	if not stats_seen.is_empty():
 		t.check(
 				stats_seen[0][0] == token and stats_seen[0][1].get("clients") == 2,
@@ -225,9 +182,9 @@ func _test_node_in_tree() -> void:
 	var pid: int = s._session.child.pid
 	s.queue_free()
 	t.check(
-			await _wait(func() -> bool: return not OS.is_process_running(pid), 1500),
+			await kit.wait(func() -> bool: return not OS.is_process_running(pid), 1500),
 			"freeing the node ends the sidecar within 1.5 s")
-	t.check(await _wait(func() -> bool: return a.is_closed() and b.is_closed()), "its clients are closed")
+	t.check(await kit.wait(func() -> bool: return a.is_closed() and b.is_closed()), "its clients are closed")
 
 
 func _test_sidecar_death() -> void:
@@ -239,12 +196,12 @@ func _test_sidecar_death() -> void:
 	if not t.check(s.start(0, "127.0.0.1"), "start(0) listens"):
 		s.free()
 		return
-	var a := _client("ws://127.0.0.1:%d" % s.get_port())
-	t.check(await _wait(func() -> bool:
+	var a := kit.client("ws://127.0.0.1:%d" % s.get_port())
+	t.check(await kit.wait(func() -> bool:
 		s.process()
 		return s.get_client_count() == 1), "a client connects")
 	OS.kill(s._session.child.pid)
-	t.check(await _wait(func() -> bool:
+	t.check(await kit.wait(func() -> bool:
 		s.process()
 		return not s.is_listening()), "a killed sidecar is noticed")
 	t.check(
@@ -252,7 +209,7 @@ func _test_sidecar_death() -> void:
 			"server_error reports the exit: %s" % [errors])
 	t.check(drops.size() == 1 and drops[0][1] == 1006, "each client is reported with 1006: %s" % [drops])
 	t.check_eq(s.get_client_count(), 0, "no clients remain")
-	t.check(await _wait(func() -> bool: return a.is_closed()), "the client's connection is gone")
+	t.check(await kit.wait(func() -> bool: return a.is_closed()), "the client's connection is gone")
 	t.check(s.start(0, "127.0.0.1"), "start() works again after a crash")
 	s.stop()
 	s.free()
@@ -269,9 +226,9 @@ func _test_auth() -> void:
 	if not t.check(s.start(0, "127.0.0.1"), "start with auth listens"):
 		s.free()
 		return
-	var good := _client("ws://127.0.0.1:%d/?token=good" % s.get_port())
-	var bad := _client("ws://127.0.0.1:%d/?token=bad" % s.get_port())
-	t.check(await _wait(func() -> bool:
+	var good := kit.client("ws://127.0.0.1:%d/?token=good" % s.get_port())
+	var bad := kit.client("ws://127.0.0.1:%d/?token=bad" % s.get_port())
+	t.check(await kit.wait(func() -> bool:
 		s.process()
 		return good.is_open() and bad.is_closed()), "an accepted request opens, a rejected one does not")
 	t.check_eq(s.get_client_count(), 1, "only the accepted request became a client")
@@ -314,20 +271,20 @@ func _test_chat_example() -> void:
 	if not t.check(server.is_listening() and server.get_port() == 8081, "the chat example listens on 8081"):
 		chat.queue_free()
 		return
-	var alice := _client("ws://127.0.0.1:8081/?name=alice&room=red")
-	var bob := _client("ws://127.0.0.1:8081/?name=bob&room=red")
-	var carol := _client("ws://127.0.0.1:8081/?name=carol&room=blue")
+	var alice := kit.client("ws://127.0.0.1:8081/?name=alice&room=red")
+	var bob := kit.client("ws://127.0.0.1:8081/?name=bob&room=red")
+	var carol := kit.client("ws://127.0.0.1:8081/?name=carol&room=blue")
 	var joined := func() -> bool:
 		return alice.has("you are in #red") and bob.has("you are in #red") and carol.has("you are in #blue")
-	t.check(await _wait(joined), "chat clients join the rooms named in their URLs")
+	t.check(await kit.wait(joined), "chat clients join the rooms named in their URLs")
 	alice.peer.send_text("hi red")
-	t.check(await _wait(func() -> bool: return bob.has("alice: hi red")), "a chat line reaches the room")
+	t.check(await kit.wait(func() -> bool: return bob.has("alice: hi red")), "a chat line reaches the room")
 	carol.peer.send_text("/join red")
-	t.check(await _wait(func() -> bool: return alice.has("* carol joined #red")), "/join announces the newcomer")
+	t.check(await kit.wait(func() -> bool: return alice.has("* carol joined #red")), "/join announces the newcomer")
 	carol.peer.send_text("/who")
 	var who_listed := func(m: Variant) -> bool:
 		return m is String and m.begins_with("in #red:") and m.contains("alice") and m.contains("bob")
-	t.check(await _wait(func() -> bool: return carol.received.any(who_listed)), "/who lists the room")
+	t.check(await kit.wait(func() -> bool: return carol.received.any(who_listed)), "/who lists the room")
 	t.check(not alice.has("alice: hi red"), "the sender does not get its own line back")
 	chat.queue_free()
 	await t.process_frame

@@ -3,21 +3,15 @@
  * Redis stopped and restarted under traffic (events, local delivery, resumption), and clear
  * start failures for a refused password and for TLS to a Redis that does not speak it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requestClusterStats, requestRoomMembers } from '../../host/cluster-requests.js';
 import { StartFailedError } from '../../host/sidecar-host.js';
-import { connect, startSidecar, stopAllSidecars, until } from '../support/harness.js';
+import { connect, startSidecar, until } from '../support/harness.js';
 import { untilAsync } from '../support/eventually.js';
+import { useClusterRedis } from '../support/cluster-setup.js';
 import { RedisServer } from '../support/redis-server.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
-afterEach(stopAllSidecars);
+const redis = useClusterRedis();
 
 async function startFailure(options: Parameters<typeof startSidecar>[0]): Promise<StartFailedError> {
   const failure = await startSidecar(options).then(
@@ -31,8 +25,8 @@ async function startFailure(options: Parameters<typeof startSidecar>[0]): Promis
 describe('cluster failures', () => {
   it('drops a server killed with SIGKILL from presence within cluster_presence_ttl_ms', async () => {
     const ttl = 600;
-    const a = await startSidecar({ cluster_url: redis.url, cluster_presence_ttl_ms: ttl });
-    const b = await startSidecar({ cluster_url: redis.url, cluster_presence_ttl_ms: ttl });
+    const a = await startSidecar({ cluster_url: redis().url, cluster_presence_ttl_ms: ttl });
+    const b = await startSidecar({ cluster_url: redis().url, cluster_presence_ttl_ms: ttl });
     const [ma, mb] = [await connect(a), await connect(b)];
     a.host.joinRoom(ma.id, 'arena');
     b.host.joinRoom(mb.id, 'arena');
@@ -47,8 +41,8 @@ describe('cluster failures', () => {
   });
 
   it('removes a stopped server from presence at once, with the default TTL of 15 s', async () => {
-    const a = await startSidecar({ cluster_url: redis.url });
-    const b = await startSidecar({ cluster_url: redis.url });
+    const a = await startSidecar({ cluster_url: redis().url });
+    const b = await startSidecar({ cluster_url: redis().url });
     await connect(b);
     await untilAsync(async () => (await requestClusterStats(a.host)).servers === 2, 'both servers present');
     const stoppedAt = Date.now();
@@ -59,8 +53,8 @@ describe('cluster failures', () => {
   });
 
   it('goes on locally while Redis is down, reports it, and resumes when Redis is back', async () => {
-    const a = await startSidecar({ cluster_url: redis.url });
-    const b = await startSidecar({ cluster_url: redis.url });
+    const a = await startSidecar({ cluster_url: redis().url });
+    const b = await startSidecar({ cluster_url: redis().url });
     const [ma, mb] = [await connect(a), await connect(b)];
     a.host.joinRoom(ma.id, 'ops');
     b.host.joinRoom(mb.id, 'ops');
@@ -72,14 +66,14 @@ describe('cluster failures', () => {
     const traffic = setInterval(() => a.host.roomText('ops', `tick ${sent++}`), 5);
     try {
       await until(() => mb.client.texts.length > 5, 'cross-server traffic before the outage');
-      await redis.stop();
+      await redis().stop();
       await until(() => reported.includes('cluster_unavailable'), 'cluster_unavailable');
       const before = ma.client.texts.length;
       await until(() => ma.client.texts.length > before + 5, 'local delivery during the outage');
       const remoteBefore = mb.client.texts.length;
       expect(await requestClusterStats(a.host)).toMatchObject({ connected: false, servers: 1 });
       expect(await requestRoomMembers(a.host, 'ops')).toEqual([ma.id]);
-      await redis.restart();
+      await redis().restart();
       await until(() => reported.includes('cluster_restored'), 'cluster_restored', 10_000);
       await until(() => mb.client.texts.length > remoteBefore + 5, 'cross-server delivery to resume', 10_000);
     } finally {
@@ -108,7 +102,7 @@ describe('cluster failures', () => {
   });
 
   it('explains rediss:// to a Redis without TLS', async () => {
-    const failure = await startFailure({ cluster_url: `rediss://127.0.0.1:${redis.port}` });
+    const failure = await startFailure({ cluster_url: `rediss://127.0.0.1:${redis().port}` });
     expect(failure.code).toBe('cluster_unavailable');
     expect(failure.message).toMatch(/TLS/);
   });

@@ -3,27 +3,21 @@
  * WebSocket clients on each. Broadcasts, room broadcasts, sends and disconnects across servers,
  * exclusion across servers, ids and presence.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requestClusterStats, requestRoomMembers } from '../../host/cluster-requests.js';
 import { StartFailedError } from '../../host/sidecar-host.js';
-import { connect, startSidecar, stopAllSidecars, until, type RecordingClient, type Started } from '../support/harness.js';
+import { connect, startSidecar, until, type RecordingClient, type Started } from '../support/harness.js';
 import { untilAsync } from '../support/eventually.js';
-import { RedisServer, freePort } from '../support/redis-server.js';
+import { useClusterRedis } from '../support/cluster-setup.js';
+import { freePort } from '../support/redis-server.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
-afterEach(stopAllSidecars);
+const redis = useClusterRedis();
 
 type Connected = { client: RecordingClient; id: number };
 
 async function servers(count: number): Promise<Started[]> {
   const result: Started[] = [];
-  for (let i = 0; i < count; i++) result.push(await startSidecar({ cluster_url: redis.url }));
+  for (let i = 0; i < count; i++) result.push(await startSidecar({ cluster_url: redis().url }));
   return result;
 }
 
@@ -153,7 +147,7 @@ describe('cluster', () => {
   it('holds the commands behind a start until Redis is joined, so they keep their order', async () => {
     const { host } = await startSidecar();
     await host.stop();
-    const [listening, stats] = await Promise.all([host.start({ port: 0, host: '127.0.0.1', cluster_url: redis.url }), requestClusterStats(host)]);
+    const [listening, stats] = await Promise.all([host.start({ port: 0, host: '127.0.0.1', cluster_url: redis().url }), requestClusterStats(host)]);
     expect(listening.port).toBeGreaterThan(0);
     expect(stats).toMatchObject({ enabled: true });
     expect(stats.node).toBeGreaterThan(0);
@@ -162,7 +156,7 @@ describe('cluster', () => {
   it('answers already_listening to a cluster start while listening alone, ids unchanged', async () => {
     const alone = await startSidecar();
     await connect(alone);
-    const failure = await alone.host.start({ cluster_url: redis.url }).catch((error: unknown) => error);
+    const failure = await alone.host.start({ cluster_url: redis().url }).catch((error: unknown) => error);
     expect((failure as StartFailedError).code).toBe('already_listening');
     expect((await connect(alone)).id).toBe(2);
     expect(await requestClusterStats(alone.host)).toMatchObject({ enabled: false, node: 0 });

@@ -1,17 +1,11 @@
 /** The Prometheus endpoint (`metrics_port`), scraped over HTTP from a real sidecar. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StartFailedError } from '../../host/sidecar-host.js';
-import { connect, startSidecar, stopAllSidecars, until } from '../support/harness.js';
-import { RedisServer, freePort } from '../support/redis-server.js';
+import { connect, startSidecar, until } from '../support/harness.js';
+import { useClusterRedis } from '../support/cluster-setup.js';
+import { freePort } from '../support/redis-server.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
-afterEach(stopAllSidecars);
+const redis = useClusterRedis();
 
 /** The samples of one scrape, by metric name. */
 async function scrape(port: number): Promise<Map<string, number>> {
@@ -30,7 +24,7 @@ async function scrape(port: number): Promise<Map<string, number>> {
 describe('metrics endpoint', () => {
   it('reports clients, rooms, traffic, pause, cluster state and event-loop lag', async () => {
     const port = await freePort();
-    const started = await startSidecar({ metrics_port: port, cluster_url: redis.url });
+    const started = await startSidecar({ metrics_port: port, cluster_url: redis().url });
     const { client, id } = await connect(started);
     started.host.joinRoom(id, 'room');
     client.ws.send('hello');

@@ -5,15 +5,13 @@
  * nobody answers. Defects 7 and 15, and the subprotocol and pending-cap
  * decisions (see protocol/PROTOCOL.md).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Command, Event } from '../../protocol/constants.js';
-import { destroyAllClients, openRaw, sleep, upgradeRequest } from '../support/attack-clients.js';
-import { AttackHost, killAllAttackHosts } from '../support/attack-host.js';
+import { openRaw, sleep, upgradeRequest } from '../support/attack-clients.js';
+import { cleanUpAfterEachAttack } from '../support/attack-cleanup.js';
+import { AttackHost } from '../support/attack-host.js';
 
-afterEach(async () => {
-  destroyAllClients();
-  await killAllAttackHosts();
-});
+cleanUpAfterEachAttack();
 
 /** A sidecar in auth mode whose requests would live 10 s unanswered. */
 async function authSidecar(extra: Record<string, number | string | boolean | string[]> = {}) {

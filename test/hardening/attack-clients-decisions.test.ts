@@ -4,15 +4,13 @@
  * fragmented messages from many clients at once. The decisions are written
  * in protocol/PROTOCOL.md; these tests hold the sidecar to them.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Event } from '../../protocol/constants.js';
-import { clientFrame, destroyAllClients, openUpgradedRaw, sleep, upgradeRequest } from '../support/attack-clients.js';
-import { AttackHost, killAllAttackHosts } from '../support/attack-host.js';
+import { clientFrame, openManyUpgradedRaw, openUpgradedRaw, sleep, upgradeRequest } from '../support/attack-clients.js';
+import { cleanUpAfterEachAttack } from '../support/attack-cleanup.js';
+import { AttackHost } from '../support/attack-host.js';
 
-afterEach(async () => {
-  destroyAllClients();
-  await killAllAttackHosts();
-});
+cleanUpAfterEachAttack();
 
 const MiB = 1024 * 1024;
 const OPCODE_BINARY = 0x2;
@@ -47,11 +45,8 @@ describe('issue #12: decisions about hostile clients', () => {
   it('decision: 150 clients holding 1,000,000-byte unfinished fragments grow RSS < 96 MiB (max_inbound_total 64 MiB), the rest closed as inbound_overflow', async () => {
     const host = await AttackHost.spawn();
     const { port } = await host.start();
-    const clients = [];
-    for (let i = 0; i < 150; i += 25) {
-      clients.push(...(await Promise.all(Array.from({ length: 25 }, () => openUpgradedRaw(port)))));
-    }
-    await host.waitUntil(() => (host.all(Event.CLIENT_CONNECTED).length >= 150 ? true : undefined), 5000);
+    const clients = await openManyUpgradedRaw(port, 150, { batch: 25 });
+    await host.waitUntilConnected(150, 5000);
     await sleep(300);
     const before = host.rss();
     // A first fragment (FIN clear) just under max_message_size: the message is never finished.

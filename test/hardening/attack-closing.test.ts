@@ -4,15 +4,13 @@
  * the `clean` decision; `close_timeout_ms` and `client_closing` are proposed
  * in protocol/PROTOCOL.md.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Command, Event } from '../../protocol/constants.js';
-import { clientFrame, closePayload, destroyAllClients, openUpgradedRaw, pollUntil, serverFrames, sleep } from '../support/attack-clients.js';
-import { AttackHost, killAllAttackHosts } from '../support/attack-host.js';
+import { clientFrame, closePayload, openUpgradedRaw, pollUntil, serverFrames, sleep } from '../support/attack-clients.js';
+import { cleanUpAfterEachAttack } from '../support/attack-cleanup.js';
+import { AttackHost } from '../support/attack-host.js';
 
-afterEach(async () => {
-  destroyAllClients();
-  await killAllAttackHosts();
-});
+cleanUpAfterEachAttack();
 
 const OPCODE_TEXT = 0x1;
 const OPCODE_CLOSE = 0x8;

@@ -4,10 +4,11 @@
  * Defects 9, 10, 11, 12, 13 and 16, and the float-typed integer decision.
  * Black-box: the real child process, driven by `test/support/attack-host.ts`.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Command, Event, PROTOCOL_VERSION } from '../../protocol/constants.js';
-import { destroyAllClients, openWs, sleep } from '../support/attack-clients.js';
-import { AttackHost, killAllAttackHosts } from '../support/attack-host.js';
+import { openWs, sleep } from '../support/attack-clients.js';
+import { cleanUpAfterEachAttack } from '../support/attack-cleanup.js';
+import { AttackHost } from '../support/attack-host.js';
 import {
   commandFrame,
   encode,
@@ -21,10 +22,7 @@ import {
   type WireValue,
 } from '../support/attack-msgpack.js';
 
-afterEach(async () => {
-  destroyAllClients();
-  await killAllAttackHosts();
-});
+cleanUpAfterEachAttack();
 
 /** Bytes that are not UTF-8: a lone continuation byte and an overlong encoding of '/'. */
 const NOT_UTF8 = Buffer.from([0x61, 0x80, 0x62, 0xc0, 0xaf]);

@@ -4,39 +4,33 @@
  * outbound limit that counts bytes before compression. Defects 2 and 5.
  * Memory bounds are on the sidecar's RSS delta (VmRSS), not on time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Command, Event } from '../../protocol/constants.js';
 import {
   clientFrame,
-  compressedBinaryFrame,
-  destroyAllClients,
-  OFFER_DEFLATE,
-  openUpgradedRaw,
+  deflateBomb,
+  openManyUpgradedRaw,
   openWs,
   pollUntil,
   sleep,
-  upgradeRequest,
 } from '../support/attack-clients.js';
-import { AttackHost, killAllAttackHosts } from '../support/attack-host.js';
+import { cleanUpAfterEachAttack } from '../support/attack-cleanup.js';
+import { AttackHost } from '../support/attack-host.js';
 import { commandFrame } from '../support/attack-msgpack.js';
 
-afterEach(async () => {
-  destroyAllClients();
-  await killAllAttackHosts();
-});
+cleanUpAfterEachAttack();
 
 const MiB = 1024 * 1024;
 const DEFLATE = { perMessageDeflate: { threshold: 0 } };
-/** 300 messages of 1,000,000 zero bytes, compressed: about 300 KiB on the wire, 286 MiB inflated. */
-const BOMB = Buffer.concat(Array.from({ length: 300 }, () => compressedBinaryFrame(Buffer.alloc(1_000_000))));
+const BOMB = deflateBomb();
 
 describe('issue #12: permessage-deflate', () => {
   it('defect 2: 10 deflate clients paused by the rate limit, 300 KiB compressed each, hold < 150 MiB RSS', async () => {
     const host = await AttackHost.spawn();
     // One message a second: every client is paused after its first message.
     const { port } = await host.start({ permessage_deflate: true, max_messages_per_second: 1, message_burst: 1 });
-    const clients = await Promise.all(Array.from({ length: 10 }, () => openUpgradedRaw(port, upgradeRequest(port, { headers: OFFER_DEFLATE }))));
-    await host.waitUntil(() => (host.all(Event.CLIENT_CONNECTED).length >= 10 ? true : undefined), 5000);
+    const clients = await openManyUpgradedRaw(port, 10, { deflate: true });
+    await host.waitUntilConnected(10, 5000);
     await sleep(300);
     const before = host.rss();
     for (const client of clients) client.socket.write(BOMB);
@@ -48,8 +42,8 @@ describe('issue #12: permessage-deflate', () => {
   it('defect 2: 10 deflate clients, 300 KiB compressed each, hold < 150 MiB RSS while the host stalls', async () => {
     const host = await AttackHost.spawn();
     const { port } = await host.start({ permessage_deflate: true });
-    const clients = await Promise.all(Array.from({ length: 10 }, () => openUpgradedRaw(port, upgradeRequest(port, { headers: OFFER_DEFLATE }))));
-    await host.waitUntil(() => (host.all(Event.CLIENT_CONNECTED).length >= 10 ? true : undefined), 5000);
+    const clients = await openManyUpgradedRaw(port, 10, { deflate: true });
+    await host.waitUntilConnected(10, 5000);
     host.stallStdout();
     // Fill the event pipe (about 1 MiB of small events) so the sidecar pauses every socket.
     clients[0]!.socket.write(Buffer.concat(Array.from({ length: 256 }, () => clientFrame(0x2, Buffer.alloc(4096)))));

@@ -5,15 +5,13 @@
  * stats fields and the `accept_failed` error are proposed in
  * protocol/PROTOCOL.md.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Event } from '../../protocol/constants.js';
-import { clientFrame, destroyAllClients, openRaw, sleep, upgradeRequest, type RawClient } from '../support/attack-clients.js';
-import { AttackHost, killAllAttackHosts } from '../support/attack-host.js';
+import { clientFrame, openRaw, sleep, upgradeRequest, type RawClient } from '../support/attack-clients.js';
+import { cleanUpAfterEachAttack } from '../support/attack-cleanup.js';
+import { AttackHost } from '../support/attack-host.js';
 
-afterEach(async () => {
-  destroyAllClients();
-  await killAllAttackHosts();
-});
+cleanUpAfterEachAttack();
 
 const MiB = 1024 * 1024;
 /** Low enough that 100 connections exhaust it, high enough for Node to start (it needs ~25). */

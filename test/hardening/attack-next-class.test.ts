@@ -11,25 +11,21 @@
  *    TCP open still hold their slots, so every new upgrade gets 503 until the
  *    close times out.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Event } from '../../protocol/constants.js';
 import {
   clientFrame,
   closePayload,
-  compressedBinaryFrame,
-  destroyAllClients,
-  OFFER_DEFLATE,
+  deflateBomb,
+  openManyUpgradedRaw,
   openRaw,
   openUpgradedRaw,
   sleep,
-  upgradeRequest,
 } from '../support/attack-clients.js';
-import { AttackHost, killAllAttackHosts } from '../support/attack-host.js';
+import { cleanUpAfterEachAttack } from '../support/attack-cleanup.js';
+import { AttackHost } from '../support/attack-host.js';
 
-afterEach(async () => {
-  destroyAllClients();
-  await killAllAttackHosts();
-});
+cleanUpAfterEachAttack();
 
 const MiB = 1024 * 1024;
 const OPCODE_TEXT = 0x1;
@@ -39,8 +35,8 @@ describe('issue #12, next class: limits that meet', () => {
   it('next A: 10 rate-limited clients (1 msg/s) that send 90 × 1 KiB and close are all reported within 3 s, stats.clients 0', async () => {
     const host = await AttackHost.spawn();
     const { port } = await host.start({ max_messages_per_second: 1, message_burst: 1 });
-    const clients = await Promise.all(Array.from({ length: 10 }, () => openUpgradedRaw(port)));
-    await host.waitUntil(() => (host.all(Event.CLIENT_CONNECTED).length >= 10 ? true : undefined), 3000);
+    const clients = await openManyUpgradedRaw(port, 10);
+    await host.waitUntilConnected(10, 3000);
     // 90 KiB each: more than one socket read (64 KiB), less than the ~100 KiB PROTOCOL.md promises at a close.
     const backlog = Buffer.concat(Array.from({ length: 90 }, (_, i) => clientFrame(OPCODE_TEXT, `message ${i} `.padEnd(1024, '.'))));
     for (const client of clients) client.socket.end(Buffer.concat([backlog, clientFrame(OPCODE_CLOSE, closePayload(1000, 'done'))]));
@@ -55,11 +51,11 @@ describe('issue #12, next class: limits that meet', () => {
   it('next A: 10 rate-limited deflate clients that upload 300 KiB compressed and go hold < 64 MiB RSS 3 s later', async () => {
     const host = await AttackHost.spawn();
     const { port } = await host.start({ permessage_deflate: true, max_messages_per_second: 1, message_burst: 1 });
-    const clients = await Promise.all(Array.from({ length: 10 }, () => openUpgradedRaw(port, upgradeRequest(port, { headers: OFFER_DEFLATE }))));
-    await host.waitUntil(() => (host.all(Event.CLIENT_CONNECTED).length >= 10 ? true : undefined), 3000);
+    const clients = await openManyUpgradedRaw(port, 10, { deflate: true });
+    await host.waitUntilConnected(10, 3000);
     await sleep(300);
     const before = host.rss();
-    const bomb = Buffer.concat(Array.from({ length: 300 }, () => compressedBinaryFrame(Buffer.alloc(1_000_000))));
+    const bomb = deflateBomb();
     for (const client of clients) client.socket.write(bomb);
     await sleep(500);
     for (const client of clients) client.socket.destroy();

@@ -10,23 +10,18 @@
  *    close behind its backlog is seen, next A), up to 1 MiB each; 150 such clients held 150 MiB
  *    of read-ahead messages, where the rate limit alone held one socket read (64 KiB) each.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Event } from '../../protocol/constants.js';
 import {
   clientFrame,
   compressedBinaryFrame,
-  destroyAllClients,
-  OFFER_DEFLATE,
-  openUpgradedRaw,
+  openManyUpgradedRaw,
   sleep,
-  upgradeRequest,
 } from '../support/attack-clients.js';
-import { AttackHost, killAllAttackHosts } from '../support/attack-host.js';
+import { cleanUpAfterEachAttack } from '../support/attack-cleanup.js';
+import { AttackHost } from '../support/attack-host.js';
 
-afterEach(async () => {
-  destroyAllClients();
-  await killAllAttackHosts();
-});
+cleanUpAfterEachAttack();
 
 const MiB = 1024 * 1024;
 
@@ -34,11 +29,8 @@ describe('issue #12, next class: resource limits that meet', () => {
   it('next C: 30 deflate clients (max_message_size 64 KiB) uploading 7.7 MB each during a host stall grow RSS < 32 MiB (max_queued_events 2 MiB)', async () => {
     const host = await AttackHost.spawn();
     const { port } = await host.start({ permessage_deflate: true, max_message_size: 65536, max_queued_events: 2 * MiB });
-    const clients = [];
-    for (let i = 0; i < 30; i += 10) {
-      clients.push(...(await Promise.all(Array.from({ length: 10 }, () => openUpgradedRaw(port, upgradeRequest(port, { headers: OFFER_DEFLATE }))))));
-    }
-    await host.waitUntil(() => (host.all(Event.CLIENT_CONNECTED).length >= 30 ? true : undefined), 5000);
+    const clients = await openManyUpgradedRaw(port, 30, { deflate: true, batch: 10 });
+    await host.waitUntilConnected(30, 5000);
     await sleep(300);
     const before = host.rss();
     // The uploads themselves back the event pipe up: every client has compressed frames in ws's
@@ -55,9 +47,8 @@ describe('issue #12, next class: resource limits that meet', () => {
   it('next D: 150 rate-limited clients sending 1 MiB of small messages each grow RSS < 96 MiB (max_inbound_total 32 MiB)', async () => {
     const host = await AttackHost.spawn();
     const { port } = await host.start({ max_messages_per_second: 1, message_burst: 1, max_inbound_total: 32 * MiB });
-    const clients = [];
-    for (let i = 0; i < 150; i += 25) clients.push(...(await Promise.all(Array.from({ length: 25 }, () => openUpgradedRaw(port)))));
-    await host.waitUntil(() => (host.all(Event.CLIENT_CONNECTED).length >= 150 ? true : undefined), 5000);
+    const clients = await openManyUpgradedRaw(port, 150, { batch: 25 });
+    await host.waitUntilConnected(150, 5000);
     await sleep(300);
     const before = host.rss();
     const backlog = Buffer.concat(Array.from({ length: 1024 }, () => clientFrame(0x2, Buffer.alloc(1024, 3))));

@@ -3,16 +3,14 @@
  * other limits keep running: heartbeats must not blame the clients for the
  * host's stall. Defect 4.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { Event } from '../../protocol/constants.js';
-import { destroyAllClients, openManyWs, sleep } from '../support/attack-clients.js';
-import { AttackHost, killAllAttackHosts } from '../support/attack-host.js';
+import { openManyWs, sleep } from '../support/attack-clients.js';
+import { cleanUpAfterEachAttack } from '../support/attack-cleanup.js';
+import { AttackHost } from '../support/attack-host.js';
 
-afterEach(async () => {
-  destroyAllClients();
-  await killAllAttackHosts();
-});
+cleanUpAfterEachAttack();
 
 /** Stalls the host and has the clients send until the event pipe is surely backed up. */
 async function stallWithBackedUpPipe(host: AttackHost, clients: WebSocket[]): Promise<void> {
@@ -29,7 +27,7 @@ describe('issue #12: a stalled host', () => {
     const clients = await openManyWs(port, 5);
     const closed: number[] = [];
     clients.forEach((ws) => ws.on('close', (code) => closed.push(code)));
-    await host.waitUntil(() => (host.all(Event.CLIENT_CONNECTED).length >= 5 ? true : undefined), 3000);
+    await host.waitUntilConnected(5, 3000);
     await stallWithBackedUpPipe(host, clients);
     await sleep(5000);
     const eventsBeforeResume = host.events.length;

@@ -195,3 +195,26 @@ export function compressedBinaryFrame(message: Buffer): Buffer {
   const deflated = zlib.deflateRawSync(message, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
   return clientFrame(0x2, deflated.subarray(0, deflated.length - 4), true, true);
 }
+
+/** 300 messages of 1,000,000 zero bytes, compressed: about 300 KiB on the wire, 286 MiB inflated. */
+export function deflateBomb(): Buffer {
+  return Buffer.concat(Array.from({ length: 300 }, () => compressedBinaryFrame(Buffer.alloc(1_000_000))));
+}
+
+export interface ManyUpgradedRawOptions {
+  /** Whether each client offers permessage-deflate (`OFFER_DEFLATE`). Default false. */
+  deflate?: boolean;
+  /** How many clients open at once. Default: all of them. */
+  batch?: number;
+}
+
+/** Opens `count` raw clients and waits for each one's 101, `batch` at a time. */
+export async function openManyUpgradedRaw(port: number, count: number, options: ManyUpgradedRawOptions = {}): Promise<RawClient[]> {
+  const { deflate = false, batch = count } = options;
+  const request = deflate ? upgradeRequest(port, { headers: OFFER_DEFLATE }) : undefined;
+  const opened: RawClient[] = [];
+  for (let i = 0; i < count; i += batch) {
+    opened.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - i) }, () => openUpgradedRaw(port, request)))));
+  }
+  return opened;
+}

@@ -172,6 +172,11 @@ export class AttackHost {
     return this.events.slice(from).filter(test);
   }
 
+  /** Waits until the sidecar has reported `count` client_connected events; undefined if it has not within `timeoutMs`. */
+  waitUntilConnected(count: number, timeoutMs: number): Promise<true | undefined> {
+    return this.waitUntil(() => (this.all(Event.CLIENT_CONNECTED).length >= count ? true : undefined), timeoutMs);
+  }
+
   /** Waits until `probe` returns something other than undefined, the child exits, or time runs out. */
   waitUntil<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
     return new Promise((resolve) => {
